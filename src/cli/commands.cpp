@@ -1,0 +1,107 @@
+#include "cli/commands.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/formats/registry.h"
+
+namespace convscope::cli {
+
+// Commands register here, one line each.
+const std::vector<Command>& commands() {
+    static const std::vector<Command> table = {
+        {"info", "detect a file's format and size", "convscope info FILE...", run_info},
+    };
+    return table;
+}
+
+Arguments::Arguments(const std::vector<std::string>& args, const std::vector<std::string>& switches) {
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        if (arg.size() > 2 && arg.compare(0, 2, "--") == 0) {
+            std::string name = arg.substr(2);
+            size_t eq = name.find('=');
+            if (eq != std::string::npos) {
+                flags_.emplace_back(name.substr(0, eq), name.substr(eq + 1));
+            } else if (std::find(switches.begin(), switches.end(), name) != switches.end()) {
+                flags_.emplace_back(name, "1");
+            } else {
+                if (i + 1 >= args.size()) throw UsageError("--" + name + " needs a value");
+                flags_.emplace_back(name, args[++i]);
+            }
+        } else {
+            positional_.push_back(arg);
+        }
+    }
+}
+
+bool Arguments::has(const std::string& flag) const {
+    for (const auto& [name, value] : flags_) if (name == flag) return true;
+    return false;
+}
+
+std::string Arguments::get(const std::string& flag, const std::string& fallback) const {
+    for (const auto& [name, value] : flags_) if (name == flag) return value;
+    return fallback;
+}
+
+std::vector<std::string> Arguments::get_all(const std::string& flag) const {
+    std::vector<std::string> values;
+    for (const auto& [name, value] : flags_) if (name == flag) values.push_back(value);
+    return values;
+}
+
+int Arguments::get_int(const std::string& flag, int fallback) const {
+    if (!has(flag)) return fallback;
+    std::string text = get(flag);
+    try {
+        size_t used = 0;
+        int value = std::stoi(text, &used);
+        if (used != text.size()) throw std::invalid_argument(text);
+        return value;
+    } catch (const std::exception&) {
+        throw UsageError("--" + flag + " expects an integer, got '" + text + "'");
+    }
+}
+
+double Arguments::get_double(const std::string& flag, double fallback) const {
+    if (!has(flag)) return fallback;
+    std::string text = get(flag);
+    try {
+        size_t used = 0;
+        double value = std::stod(text, &used);
+        if (used != text.size()) throw std::invalid_argument(text);
+        return value;
+    } catch (const std::exception&) {
+        throw UsageError("--" + flag + " expects a number, got '" + text + "'");
+    }
+}
+
+void Arguments::allow_only(const std::vector<std::string>& known) const {
+    for (const auto& [name, value] : flags_) {
+        if (std::find(known.begin(), known.end(), name) == known.end()) {
+            throw UsageError("unknown option --" + name);
+        }
+    }
+}
+
+int run_info(const std::vector<std::string>& args) {
+    Arguments arguments(args, {});
+    arguments.allow_only({});
+    if (arguments.positional().empty()) throw UsageError("no file given");
+    for (const std::string& path : arguments.positional()) {
+        FileBytes bytes = read_file_bytes(path);
+        ByteSpan span(bytes->data(), bytes->size());
+        const char* format_name = "unknown";
+        for (const ModelFormat& format : model_formats()) {
+            if (format.matches(span)) {
+                format_name = format.description;
+                break;
+            }
+        }
+        std::printf("%s: %zu bytes, %s\n", path.c_str(), bytes->size(), format_name);
+    }
+    return 0;
+}
+
+}  // namespace convscope::cli

@@ -1,0 +1,46 @@
+// The CLI's command table and the small argument parser every command uses.
+#pragma once
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace convscope::cli {
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct Command {
+    const char* name;
+    const char* summary;
+    const char* usage;
+    int (*run)(const std::vector<std::string>& args);
+};
+
+const std::vector<Command>& commands();
+
+// Positional arguments and --flags ("--flag value" or "--flag=value";
+// boolean flags listed in `switches` take no value).
+class Arguments {
+public:
+    Arguments(const std::vector<std::string>& args, const std::vector<std::string>& switches);
+    const std::vector<std::string>& positional() const { return positional_; }
+    bool has(const std::string& flag) const;
+    std::string get(const std::string& flag, const std::string& fallback = "") const;
+    std::vector<std::string> get_all(const std::string& flag) const;
+    int get_int(const std::string& flag, int fallback) const;
+    double get_double(const std::string& flag, double fallback) const;
+    // Throws UsageError for any flag not in `known` (typos should not pass silently).
+    void allow_only(const std::vector<std::string>& known) const;
+
+private:
+    std::vector<std::string> positional_;
+    std::vector<std::pair<std::string, std::string>> flags_;
+};
+
+// One function per command; defined in the file named after it.
+int run_info(const std::vector<std::string>& args);
+
+}  // namespace convscope::cli

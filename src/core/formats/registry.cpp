@@ -1,0 +1,71 @@
+#include "core/formats/registry.h"
+
+#include <fstream>
+
+#include "core/base/error.h"
+#include "core/base/limits.h"
+
+namespace convscope {
+
+// Readers register here, one line each; the order is the order magic checks
+// run, most specific first.
+const std::vector<ModelFormat>& model_formats() {
+    static const std::vector<ModelFormat> formats = {
+    };
+    return formats;
+}
+
+static std::string describe_first_bytes(ByteSpan span) {
+    std::string out;
+    for (size_t i = 0; i < span.size && i < 8; ++i) {
+        char c = static_cast<char>(span.data[i]);
+        if (c >= 32 && c < 127) {
+            out += c;
+        } else {
+            static const char* hex = "0123456789abcdef";
+            out += "\\x";
+            out += hex[(span.data[i] >> 4) & 15];
+            out += hex[span.data[i] & 15];
+        }
+    }
+    return out;
+}
+
+Model open_model(const FileBytes& bytes, const std::string& file_name) {
+    if (!bytes) throw Error("open_model: no bytes");
+    if (bytes->size() > limits::max_file_bytes) {
+        throw_limit_error(file_name, ": file is ", bytes->size(), " bytes; the limit is ",
+                          limits::max_file_bytes, " bytes");
+    }
+    ByteSpan span(bytes->data(), bytes->size());
+    for (const ModelFormat& format : model_formats()) {
+        if (format.matches(span)) return format.open(bytes, file_name);
+    }
+    std::string known;
+    for (const ModelFormat& format : model_formats()) {
+        known += known.empty() ? "" : ", ";
+        known += format.description;
+    }
+    if (bytes->empty()) throw_format_error(file_name, ": the file is empty");
+    throw_format_error(file_name, ": not a model file this version reads (first bytes '",
+                       describe_first_bytes(span), "'); known formats: ",
+                       known.empty() ? "none yet" : known);
+}
+
+FileBytes read_file_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) throw Error(concat(path, ": cannot open file"));
+    std::streamoff size = in.tellg();
+    if (size < 0) throw Error(concat(path, ": cannot read file size"));
+    if (static_cast<uint64_t>(size) > limits::max_file_bytes) {
+        throw_limit_error(path, ": file is ", size, " bytes; the limit is ", limits::max_file_bytes, " bytes");
+    }
+    auto bytes = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(size));
+    in.seekg(0);
+    if (size > 0 && !in.read(reinterpret_cast<char*>(bytes->data()), size)) {
+        throw Error(concat(path, ": read failed"));
+    }
+    return bytes;
+}
+
+}  // namespace convscope
