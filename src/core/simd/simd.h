@@ -33,3 +33,40 @@ inline v128_t madd_f32x4(v128_t acc, v128_t a, v128_t b) {
 }
 
 }  // namespace convscope::simd
+
+namespace convscope::simd {
+
+constexpr int f32_lanes = 4;
+
+inline v128_t load_f32x4(const float* p) { return wasm_v128_load(p); }
+inline void store_f32x4(float* p, v128_t v) { wasm_v128_store(p, v); }
+inline v128_t splat_f32x4(float value) { return wasm_f32x4_splat(value); }
+inline v128_t zero_f32x4() { return wasm_f32x4_splat(0.0f); }
+
+// Loads `count` (0..4) floats, zero-filling the rest; for loop tails so a
+// kernel never reads past the end of a tensor.
+inline v128_t load_partial_f32x4(const float* p, int count) {
+    alignas(16) float lanes[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int i = 0; i < count; ++i) lanes[i] = p[i];
+    return wasm_v128_load(lanes);
+}
+
+inline void store_partial_f32x4(float* p, v128_t v, int count) {
+    alignas(16) float lanes[4];
+    wasm_v128_store(lanes, v);
+    for (int i = 0; i < count; ++i) p[i] = lanes[i];
+}
+
+// Lane-wise max/min that return the first operand's lane when either is
+// NaN on neither backend guaranteed; pooling inputs are finite in practice.
+inline v128_t max_f32x4(v128_t a, v128_t b) { return wasm_f32x4_pmax(a, b); }
+inline v128_t min_f32x4(v128_t a, v128_t b) { return wasm_f32x4_pmin(a, b); }
+
+inline float reduce_max_f32x4(v128_t v) {
+    float a = wasm_f32x4_extract_lane(v, 0), b = wasm_f32x4_extract_lane(v, 1);
+    float c = wasm_f32x4_extract_lane(v, 2), d = wasm_f32x4_extract_lane(v, 3);
+    float ab = a > b ? a : b, cd = c > d ? c : d;
+    return ab > cd ? ab : cd;
+}
+
+}  // namespace convscope::simd

@@ -1,0 +1,138 @@
+#include "core/ops/activation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/simd/simd.h"
+
+namespace convscope {
+
+bool activation_from_keras_name(const std::string& name, bool keras3, Activation& out) {
+    out = Activation{};
+    if (name == "linear" || name.empty()) out.kind = ActivationKind::linear;
+    else if (name == "relu") { out.kind = ActivationKind::relu; out.alpha = std::numeric_limits<float>::infinity(); }
+    else if (name == "relu6") { out.kind = ActivationKind::clip; out.alpha = 0.0f; out.beta = 6.0f; }
+    else if (name == "leaky_relu") { out.kind = ActivationKind::leaky_relu; out.alpha = 0.2f; }
+    else if (name == "elu") { out.kind = ActivationKind::elu; out.alpha = 1.0f; }
+    else if (name == "selu") out.kind = ActivationKind::selu;
+    else if (name == "sigmoid") out.kind = ActivationKind::sigmoid;
+    else if (name == "hard_sigmoid") {
+        out.kind = ActivationKind::hard_sigmoid;
+        out.alpha = keras3 ? 1.0f / 6.0f : 0.2f;
+        out.beta = 0.5f;
+    }
+    else if (name == "hard_silu" || name == "hard_swish") out.kind = ActivationKind::hard_swish;
+    else if (name == "tanh") out.kind = ActivationKind::tanh;
+    else if (name == "softplus") out.kind = ActivationKind::softplus;
+    else if (name == "softsign") out.kind = ActivationKind::softsign;
+    else if (name == "swish" || name == "silu") out.kind = ActivationKind::swish;
+    else if (name == "gelu") out.kind = ActivationKind::gelu;
+    else if (name == "exponential") out.kind = ActivationKind::exponential;
+    else return false;
+    return true;
+}
+
+float activation_scalar(const Activation& a, float x) {
+    switch (a.kind) {
+        case ActivationKind::linear: return x;
+        case ActivationKind::relu: {
+            // Keras ReLU: x >= max_value -> max_value; threshold <= x -> x;
+            // else negative_slope * (x - threshold).
+            if (x >= a.alpha) return a.alpha;
+            if (x >= a.gamma) return x;
+            return a.beta * (x - a.gamma);
+        }
+        case ActivationKind::clip: return std::min(std::max(x, a.alpha), a.beta);
+        case ActivationKind::leaky_relu: return x >= 0.0f ? x : a.alpha * x;
+        case ActivationKind::elu: return x > 0.0f ? x : a.alpha * (std::exp(x) - 1.0f);
+        case ActivationKind::selu: {
+            const float scale = 1.05070098735548049342f, alpha = 1.67326324235437728481f;
+            return x > 0.0f ? scale * x : scale * alpha * (std::exp(x) - 1.0f);
+        }
+        case ActivationKind::sigmoid: return 1.0f / (1.0f + std::exp(-x));
+        case ActivationKind::hard_sigmoid: return std::min(1.0f, std::max(0.0f, a.alpha * x + a.beta));
+        case ActivationKind::hard_swish: return x * std::min(6.0f, std::max(0.0f, x + 3.0f)) / 6.0f;
+        case ActivationKind::tanh: return std::tanh(x);
+        case ActivationKind::softplus: return x > 20.0f ? x : std::log1p(std::exp(x));
+        case ActivationKind::softsign: return x / (1.0f + std::fabs(x));
+        case ActivationKind::swish: return x / (1.0f + std::exp(-x));
+        case ActivationKind::gelu: return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
+        case ActivationKind::gelu_tanh: {
+            const float k = 0.7978845608028654f;  // sqrt(2 / pi)
+            return 0.5f * x * (1.0f + std::tanh(k * (x + 0.044715f * x * x * x)));
+        }
+        case ActivationKind::exponential: return std::exp(x);
+        case ActivationKind::log: return std::log(x);
+        case ActivationKind::sqrt: return std::sqrt(x);
+        case ActivationKind::negate: return -x;
+        case ActivationKind::absolute: return std::fabs(x);
+        case ActivationKind::reciprocal: return 1.0f / x;
+        case ActivationKind::erf: return std::erf(x);
+        case ActivationKind::floor: return std::floor(x);
+        case ActivationKind::ceil: return std::ceil(x);
+    }
+    return x;
+}
+
+void activation_reference(const Activation& activation, float* data, int64_t count) {
+    for (int64_t i = 0; i < count; ++i) data[i] = activation_scalar(activation, data[i]);
+}
+
+void apply_activation(const Activation& a, float* data, int64_t count) {
+    using namespace simd;
+    const int64_t vector_end = count - count % 4;
+    int64_t i = 0;
+    switch (a.kind) {
+        case ActivationKind::linear: return;
+        case ActivationKind::relu:
+            // The plain relu (no cap, no slope, no threshold) is by far the
+            // most common; the general Keras ReLU stays scalar.
+            if (std::isinf(a.alpha) && a.beta == 0.0f && a.gamma == 0.0f) {
+                v128_t zero = zero_f32x4();
+                for (; i < vector_end; i += 4) store_f32x4(data + i, max_f32x4(load_f32x4(data + i), zero));
+            }
+            break;
+        case ActivationKind::clip: {
+            v128_t low = splat_f32x4(a.alpha), high = splat_f32x4(a.beta);
+            for (; i < vector_end; i += 4) {
+                store_f32x4(data + i, min_f32x4(max_f32x4(load_f32x4(data + i), low), high));
+            }
+            break;
+        }
+        case ActivationKind::leaky_relu: {
+            v128_t zero = zero_f32x4(), slope = splat_f32x4(a.alpha);
+            for (; i < vector_end; i += 4) {
+                v128_t x = load_f32x4(data + i);
+                v128_t negative = wasm_f32x4_lt(x, zero);
+                store_f32x4(data + i, wasm_v128_bitselect(wasm_f32x4_mul(x, slope), x, negative));
+            }
+            break;
+        }
+        default: break;
+    }
+    for (; i < count; ++i) data[i] = activation_scalar(a, data[i]);
+}
+
+void softmax(const float* input, float* output, int64_t outer, int64_t axis_length, int64_t inner, bool log_softmax) {
+    for (int64_t o = 0; o < outer; ++o) {
+        for (int64_t in = 0; in < inner; ++in) {
+            const float* x = input + o * axis_length * inner + in;
+            float* y = output + o * axis_length * inner + in;
+            float largest = -std::numeric_limits<float>::infinity();
+            for (int64_t i = 0; i < axis_length; ++i) largest = std::max(largest, x[i * inner]);
+            double sum = 0.0;
+            for (int64_t i = 0; i < axis_length; ++i) sum += std::exp(static_cast<double>(x[i * inner] - largest));
+            if (log_softmax) {
+                float log_sum = static_cast<float>(std::log(sum));
+                for (int64_t i = 0; i < axis_length; ++i) y[i * inner] = x[i * inner] - largest - log_sum;
+            } else {
+                for (int64_t i = 0; i < axis_length; ++i) {
+                    y[i * inner] = static_cast<float>(std::exp(static_cast<double>(x[i * inner] - largest)) / sum);
+                }
+            }
+        }
+    }
+}
+
+}  // namespace convscope
