@@ -11,6 +11,7 @@ namespace convscope::cli {
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {
         {"info", "detect a file's format and size", "convscope info FILE...", run_info},
+        {"h5dump", "print an HDF5 file's tree as canonical JSON (for cross-checks)", "convscope h5dump FILE", run_h5dump},
     };
     return table;
 }

@@ -42,5 +42,6 @@ private:
 
 // One function per command; defined in the file named after it.
 int run_info(const std::vector<std::string>& args);
+int run_h5dump(const std::vector<std::string>& args);
 
 }  // namespace convscope::cli
