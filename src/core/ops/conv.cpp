@@ -114,20 +114,33 @@ const char* Conv2DKernel::algorithm() const {
 }
 
 void Conv2DKernel::run(const float* input, int64_t batch, int64_t input_h, int64_t input_w, float* output) const {
+    run_with_padding(input, batch, input_h, input_w, geometry_.pad_top, geometry_.pad_left, geometry_.pad_bottom,
+                     geometry_.pad_right, output);
+}
+
+void Conv2DKernel::run_with_padding(const float* input, int64_t batch, int64_t input_h, int64_t input_w,
+                                    int64_t pad_top, int64_t pad_left, int64_t pad_bottom, int64_t pad_right,
+                                    float* output) const {
+    Conv2DGeometry g = geometry_;
+    g.pad_top = pad_top;
+    g.pad_left = pad_left;
+    g.pad_bottom = pad_bottom;
+    g.pad_right = pad_right;
+    g.validate("convolution");
+    bool unpadded = pad_top == 0 && pad_left == 0 && pad_bottom == 0 && pad_right == 0;
     if (algorithm_ == Algorithm::depthwise) {
-        run_depthwise(input, batch, input_h, input_w, output);
-    } else if (algorithm_ == Algorithm::pointwise) {
-        gemm_packed(batch * input_h * input_w, input, geometry_.in_channels, packed_groups_[0], output,
-                    geometry_.out_channels, bias_.data());
+        run_depthwise(g, input, batch, input_h, input_w, output);
+    } else if (algorithm_ == Algorithm::pointwise && unpadded) {
+        gemm_packed(batch * input_h * input_w, input, g.in_channels, packed_groups_[0], output, g.out_channels,
+                    bias_.data());
     } else {
-        run_im2col(input, batch, input_h, input_w, output);
+        run_im2col(g, input, batch, input_h, input_w, output);
     }
 }
 
-void Conv2DKernel::run_depthwise(const float* input, int64_t batch, int64_t input_h, int64_t input_w,
-                                 float* output) const {
+void Conv2DKernel::run_depthwise(const Conv2DGeometry& g, const float* input, int64_t batch, int64_t input_h,
+                                 int64_t input_w, float* output) const {
     using namespace simd;
-    const Conv2DGeometry& g = geometry_;
     const int64_t oh = g.output_h(input_h), ow = g.output_w(input_w);
     const int64_t channels = g.out_channels;
     const int64_t multiplier = g.out_channels / g.in_channels;
@@ -172,9 +185,8 @@ void Conv2DKernel::run_depthwise(const float* input, int64_t batch, int64_t inpu
     }
 }
 
-void Conv2DKernel::run_im2col(const float* input, int64_t batch, int64_t input_h, int64_t input_w,
-                              float* output) const {
-    const Conv2DGeometry& g = geometry_;
+void Conv2DKernel::run_im2col(const Conv2DGeometry& g, const float* input, int64_t batch, int64_t input_h,
+                              int64_t input_w, float* output) const {
     const int64_t oh = g.output_h(input_h), ow = g.output_w(input_w);
     const int64_t cig = g.in_channels / g.groups, cog = g.out_channels / g.groups;
     const int64_t row_length = g.kernel_h * g.kernel_w * cig;
@@ -262,8 +274,13 @@ ConvTranspose2DKernel::ConvTranspose2DKernel(const ConvTranspose2DGeometry& geom
 
 void ConvTranspose2DKernel::run(const float* input, int64_t batch, int64_t input_h, int64_t input_w,
                                 float* output) const {
-    const Conv2DGeometry& g = geometry_.conv;
-    const int64_t oh = geometry_.output_h, ow = geometry_.output_w;
+    run_sized(geometry_, input, batch, input_h, input_w, output);
+}
+
+void ConvTranspose2DKernel::run_sized(const ConvTranspose2DGeometry& geometry, const float* input, int64_t batch,
+                                      int64_t input_h, int64_t input_w, float* output) const {
+    const Conv2DGeometry& g = geometry.conv;
+    const int64_t oh = geometry.output_h, ow = geometry.output_w;
     const int64_t cig = g.in_channels / g.groups, cog = g.out_channels / g.groups;
     const int64_t columns = g.kernel_h * g.kernel_w * cog;
     const int64_t pixels = input_h * input_w;

@@ -59,13 +59,20 @@ class Conv2DKernel {
 public:
     Conv2DKernel(const Conv2DGeometry& geometry, const float* weights, const float* bias);
     void run(const float* input, int64_t batch, int64_t input_h, int64_t input_w, float* output) const;
+    // The same weights with other padding: "same" padding depends on the
+    // input size, which may only be known when the plan runs.
+    void run_with_padding(const float* input, int64_t batch, int64_t input_h, int64_t input_w,
+                          int64_t pad_top, int64_t pad_left, int64_t pad_bottom, int64_t pad_right,
+                          float* output) const;
     const Conv2DGeometry& geometry() const { return geometry_; }
     const char* algorithm() const;
 
 private:
     enum class Algorithm { depthwise, pointwise, im2col };
-    void run_depthwise(const float* input, int64_t batch, int64_t input_h, int64_t input_w, float* output) const;
-    void run_im2col(const float* input, int64_t batch, int64_t input_h, int64_t input_w, float* output) const;
+    void run_depthwise(const Conv2DGeometry& g, const float* input, int64_t batch, int64_t input_h,
+                       int64_t input_w, float* output) const;
+    void run_im2col(const Conv2DGeometry& g, const float* input, int64_t batch, int64_t input_h,
+                    int64_t input_w, float* output) const;
 
     Conv2DGeometry geometry_;
     Algorithm algorithm_ = Algorithm::im2col;
@@ -92,6 +99,10 @@ public:
     ConvTranspose2DKernel(const ConvTranspose2DGeometry& geometry, const float* weights, const float* bias);
     // output must hold batch x output_h x output_w x out_channels floats.
     void run(const float* input, int64_t batch, int64_t input_h, int64_t input_w, float* output) const;
+    // Same weights, other padding/output size (only kernel, stride,
+    // dilation, channels and groups must match the packed geometry).
+    void run_sized(const ConvTranspose2DGeometry& geometry, const float* input, int64_t batch, int64_t input_h,
+                   int64_t input_w, float* output) const;
     const ConvTranspose2DGeometry& geometry() const { return geometry_; }
 
 private:

@@ -1,0 +1,74 @@
+// Framework-neutral step builders the Keras and ONNX compilers share: they
+// own packed weights and run on NHWC float tensors (ONNX wraps them in
+// NCHW <-> NHWC transposes).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/ops/activation.h"
+#include "core/ops/conv.h"
+#include "core/ops/gemm.h"
+#include "core/ops/pool.h"
+#include "core/tensor/tensor.h"
+
+namespace convscope {
+
+// How a layer's padding is resolved once the input size is known.
+struct PaddingRule {
+    enum class Kind { explicit_pads, same_upper, same_lower, causal } kind = Kind::explicit_pads;
+    int64_t top = 0, left = 0, bottom = 0, right = 0;
+};
+
+// Post-op applied to a layer's output (Keras `activation=`).
+struct OutputActivation {
+    bool softmax = false;  // over the last axis
+    Activation activation;
+};
+void apply_output_activation(const OutputActivation& activation, Tensor& tensor);
+
+// Convolution on NHWC input [N, H, W, C] (or [N, L, C] when one_dimensional).
+struct ConvStep {
+    std::shared_ptr<Conv2DKernel> kernel;
+    PaddingRule padding;
+    bool one_dimensional = false;
+    OutputActivation activation;
+
+    Tensor run(const Tensor& input) const;
+};
+
+struct ConvTransposeStep {
+    std::shared_ptr<ConvTranspose2DKernel> kernel;  // output size unused (computed per run)
+    // Keras: output length = input * stride (same) or input * stride + max(k - stride, 0) (valid),
+    // or an explicit output_padding; ONNX: pads/output_padding/output_shape.
+    enum class SizeRule { keras_same, keras_valid, onnx } size_rule = SizeRule::onnx;
+    int64_t output_padding_h = -1, output_padding_w = -1;  // -1: not given
+    int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;  // onnx
+    int64_t output_shape_h = -1, output_shape_w = -1;                  // onnx output_shape
+    bool auto_pad_upper = true;
+    bool one_dimensional = false;
+    OutputActivation activation;
+
+    Tensor run(const Tensor& input) const;
+};
+
+struct PoolStep {
+    PoolKind kind = PoolKind::max;
+    Pool2DGeometry geometry;  // pads overwritten per run when padding is "same"
+    PaddingRule padding;
+    bool one_dimensional = false;
+
+    Tensor run(const Tensor& input) const;
+};
+
+// y = x W (+ b) over the last axis of x.
+struct DenseStep {
+    std::shared_ptr<PackedMatrix> weights;
+    std::vector<float> bias;  // empty when absent
+    OutputActivation activation;
+
+    Tensor run(const Tensor& input) const;
+};
+
+}  // namespace convscope
