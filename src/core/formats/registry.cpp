@@ -4,6 +4,7 @@
 
 #include "core/base/error.h"
 #include "core/base/limits.h"
+#include "core/formats/onnx.h"
 
 namespace convscope {
 
@@ -11,6 +12,7 @@ namespace convscope {
 // run, most specific first.
 const std::vector<ModelFormat>& model_formats() {
     static const std::vector<ModelFormat> formats = {
+        {"onnx", "ONNX (.onnx)", ".onnx", looks_like_onnx, open_onnx},
     };
     return formats;
 }
