@@ -11,6 +11,8 @@ namespace convscope::cli {
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {
         {"info", "detect a file's format and size", "convscope info FILE...", run_info},
+        {"summary", "print a model's layers, output shapes and parameter counts", "convscope summary MODEL [--json]", run_summary},
+        {"weights", "list a layer's weight arrays; --out writes them as .npy", "convscope weights MODEL --layer NAME [--out DIR]", run_weights},
         {"h5dump", "print an HDF5 file's tree as canonical JSON (for cross-checks)", "convscope h5dump FILE", run_h5dump},
     };
     return table;

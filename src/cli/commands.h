@@ -43,5 +43,7 @@ private:
 // One function per command; defined in the file named after it.
 int run_info(const std::vector<std::string>& args);
 int run_h5dump(const std::vector<std::string>& args);
+int run_summary(const std::vector<std::string>& args);
+int run_weights(const std::vector<std::string>& args);
 
 }  // namespace convscope::cli

@@ -4,6 +4,8 @@
 
 #include "core/base/error.h"
 #include "core/base/limits.h"
+#include "core/formats/hdf5.h"
+#include "core/formats/keras.h"
 #include "core/formats/onnx.h"
 
 namespace convscope {
@@ -12,6 +14,8 @@ namespace convscope {
 // run, most specific first.
 const std::vector<ModelFormat>& model_formats() {
     static const std::vector<ModelFormat> formats = {
+        {"keras-v3", "Keras 3 (.keras)", ".keras", keras::looks_like_keras_v3, keras::open_v3},
+        {"keras-h5", "Keras HDF5 (.h5)", ".h5 .hdf5", hdf5::is_hdf5, keras::open_h5},
         {"onnx", "ONNX (.onnx)", ".onnx", looks_like_onnx, open_onnx},
     };
     return formats;
