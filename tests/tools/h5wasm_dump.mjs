@@ -6,7 +6,7 @@
 // Format: see dump_canonical_json() in src/core/formats/hdf5.h.
 //
 // Numeric data is fetched as raw bytes in the file's own datatype and decoded
-// here (h5wasm has no float16 and leaves big-endian data unswapped), then
+// here (h5wasm has no float16; it hands over every type little-endian), then
 // summed in double in row-major order, exactly as the C++ side does.
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -66,7 +66,9 @@ function decodeNumbers(bytes, metadata) {
         signed = metadata.enum_type.signed ?? signed;
     }
     const size = metadata.size;
-    const little = metadata.littleEndian !== false;
+    // h5wasm reads with the file type's byte order set to little-endian
+    // (H5Tset_order in its get_*_data), so the bytes are always LE here.
+    const little = true;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const count = Math.floor(bytes.byteLength / size);
     const out = new Array(count);
@@ -96,13 +98,19 @@ function totalElements(shape) {
     return shape.reduce((a, b) => a * Number(b), 1);
 }
 
+// Space-padded fixed strings (strpad 2) lose their padding when libhdf5
+// converts them to C strings, as h5py does; h5wasm returns the raw bytes.
+function unpad(text, metadata) {
+    return metadata.strpad === 2 && typeof text === "string" ? text.replace(/ +$/, "") : text;
+}
+
 function attributeValue(objPath, name) {
     const metadata = Module.get_attribute_metadata(h5file.file_id, objPath, name);
     if (metadata.type === H5T_STRING) {
         const value = h5file.get(objPath).attrs[name].json_value;
         if (metadata.shape === null) return [];
-        if (metadata.shape.length === 0) return Array.isArray(value) ? value[0] : value;
-        return Array.isArray(value) ? value.flat(Infinity) : [value];
+        if (metadata.shape.length === 0) return unpad(Array.isArray(value) ? value[0] : value, metadata);
+        return (Array.isArray(value) ? value.flat(Infinity) : [value]).map((v) => unpad(v, metadata));
     }
     if (metadata.shape === null) {
         return { dtype: dtypeName(metadata), shape: [0], values: [] };
@@ -125,7 +133,7 @@ function datasetEntry(entry, dataset) {
     if (metadata.type === H5T_STRING) {
         entry.dtype = "string";
         const value = dataset.json_value;
-        entry.strings = Array.isArray(value) ? value.flat(Infinity) : [value];
+        entry.strings = (Array.isArray(value) ? value.flat(Infinity) : [value]).map((v) => unpad(v, metadata));
         return;
     }
     const count = totalElements(shape);
@@ -161,6 +169,10 @@ function visit(objPath, depth) {
     if (depth > 64) throw new Error(`${objPath}: nesting deeper than 64`);
     const obj = h5file.get(objPath);
     const entry = { path: objPath };
+    if (obj instanceof h5wasm.BrokenSoftLink) {
+        objects.push({ path: objPath, kind: "broken-link", target: obj.target });
+        return;
+    }
     const kind = obj instanceof h5wasm.Group ? "group" : obj instanceof h5wasm.Dataset ? "dataset" : "other";
     entry.kind = kind;
     entry.attributes = Module.get_attribute_names(h5file.file_id, objPath).map((name) => ({

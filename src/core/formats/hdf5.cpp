@@ -702,11 +702,19 @@ std::optional<Object> resolve_link(const Object::State& parent, const std::strin
         if (hops >= limits::max_nesting_depth) {
             throw_limit_error("HDF5 ", path, ": more than ", limits::max_nesting_depth, " soft link hops");
         }
+        std::optional<Object> target;
         if (!link.target.empty() && link.target[0] == '/') {
             auto root = open_object(parent.file, parent.file->root_address, "/", 0);
-            return resolve_relative(*root, link.target.substr(1), hops + 1);
+            target = resolve_relative(*root, link.target.substr(1), hops + 1);
+        } else {
+            target = resolve_relative(parent, link.target, hops + 1);
         }
-        return resolve_relative(parent, link.target, hops + 1);
+        if (!target) return std::nullopt;
+        // The object is known by the path it was reached through.
+        auto renamed = std::make_shared<Object::State>(*target->state());
+        renamed->path = path;
+        renamed->depth = parent.depth + 1;
+        return Object(renamed);
     }
     return std::nullopt;
 }
@@ -734,9 +742,21 @@ std::optional<Object> resolve_relative(const Object::State& from, const std::str
 
 
 
+std::optional<std::string> Object::soft_link_target(const std::string& name) const {
+    if (!is_group()) return std::nullopt;
+    for (const Link& link : read_links(*state_->file, state_->header, concat("HDF5 ", state_->path))) {
+        if (link.name == name && link.kind == Link::Kind::soft) return link.target;
+    }
+    return std::nullopt;
+}
+
 Object Object::child(const std::string& name) const {
     std::optional<Object> found = resolve_link(*state_, name, 0);
     if (!found) {
+        if (std::optional<std::string> target = soft_link_target(name)) {
+            throw_format_error("HDF5 ", state_->path, ": soft link '", name, "' points to '", *target,
+                               "', which does not exist");
+        }
         throw_format_error("HDF5 ", state_->path, ": expected a child named '", name, "', found ",
                            is_group() ? "none" : "a non-group object");
     }
@@ -795,6 +815,31 @@ bool Object::is_string_dataset() const {
 std::string Object::datatype_description() const {
     std::string where = concat("HDF5 ", state_->path);
     return describe_datatype(dataset_messages(*state_->file, state_->header, where).datatype);
+}
+
+std::string Object::storage_description() const {
+    std::string where = concat("HDF5 ", state_->path);
+    DatasetMessages dataset = dataset_messages(*state_->file, state_->header, where);
+    const Layout& layout = dataset.layout;
+    std::string text;
+    switch (layout.layout_class) {
+        case Layout::Class::compact: text = "compact"; break;
+        case Layout::Class::contiguous: text = "contiguous"; break;
+        case Layout::Class::virtual_storage: text = "virtual"; break;
+        case Layout::Class::chunked: {
+            static const char* const index_names[] = {"v1 B-tree", "single chunk", "implicit",
+                                                      "fixed array", "extensible array", "v2 B-tree"};
+            text = concat("chunked (", index_names[static_cast<int>(layout.index)], " index");
+            for (size_t i = 0; i < dataset.filters.size(); ++i) {
+                uint16_t id = dataset.filters[i].id;
+                text += i == 0 ? "; " : ", ";
+                text += id == 1 ? "deflate" : id == 2 ? "shuffle" : id == 3 ? "fletcher32" : concat("filter ", id);
+            }
+            text += ")";
+            break;
+        }
+    }
+    return text;
 }
 
 Tensor Object::read() const {

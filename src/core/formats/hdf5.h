@@ -85,6 +85,8 @@ public:
     std::vector<std::string> children() const;
     Object child(const std::string& name) const;
     std::optional<Object> find(const std::string& relative_path) const;
+    // The path a child soft link points to, or nullopt for other links.
+    std::optional<std::string> soft_link_target(const std::string& name) const;
 
     // Attributes.
     std::vector<std::string> attribute_names() const;
@@ -100,6 +102,9 @@ public:
     std::vector<std::string> read_strings() const;
     // "float32 little-endian", "vlen string", "compound (12 bytes)", ...
     std::string datatype_description() const;
+    // "contiguous", "compact", "chunked (fixed array index; deflate, shuffle)";
+    // lets tests and tools see which storage path a dataset takes.
+    std::string storage_description() const;
 
     struct State;
     explicit Object(std::shared_ptr<const State> state) : state_(std::move(state)) {}
@@ -123,7 +128,9 @@ private:
 // tests/tools/h5wasm_dump.mjs so the two can be diffed (`convscope h5dump`):
 // {"objects": [{"path", "kind": "group"|"dataset"|"hardlink", "attributes":
 // [{"name", "value"}], "children" | "shape", "dtype", "sum", "sum_squares"
-// | "strings" | "target"}, ...]} in depth-first link order. Attribute values:
+// | "strings" | "target"}, ...]} in depth-first link order; an object that
+// is its own ancestor (a cycle) is listed as "hardlink" with its "target";
+// a soft link to nothing is "broken-link" with its "target". Attribute values:
 // a string, an array of strings, or {"dtype", "shape", "values"}.
 std::string dump_canonical_json(const File& file, int indent = 1);
 

@@ -30,21 +30,21 @@ Json attribute_json(const AttributeValue& value) {
     return Json{{"dtype", dtype_name(tensor.dtype())}, {"shape", shape_json(tensor.shape())}, {"values", values}};
 }
 
-void dump_object(const Object& object, Json& objects, std::map<uint64_t, std::string>& seen, int depth) {
+// `ancestors` maps the header addresses on the current path to their paths.
+void dump_object(const Object& object, Json& objects, std::map<uint64_t, std::string>& ancestors, int depth) {
     if (depth > limits::max_nesting_depth) {
         throw_limit_error("HDF5 ", object.path(), ": nesting deeper than ", limits::max_nesting_depth);
     }
     Json entry;
     entry["path"] = object.path();
-    auto previous = seen.find(object.address());
-    if (previous != seen.end()) {
-        // A second hard link to an object already listed (or a cycle).
+    auto previous = ancestors.find(object.address());
+    if (previous != ancestors.end()) {
+        // A group linked into itself or an ancestor: stop here.
         entry["kind"] = "hardlink";
         entry["target"] = previous->second;
         objects.push_back(entry);
         return;
     }
-    seen.emplace(object.address(), object.path());
     entry["kind"] = object.is_group() ? "group" : object.is_dataset() ? "dataset" : "other";
     Json attributes = Json::array();
     for (const std::string& name : object.attribute_names()) {
@@ -74,18 +74,29 @@ void dump_object(const Object& object, Json& objects, std::map<uint64_t, std::st
         }
     }
     objects.push_back(entry);
-    for (const std::string& name : children) dump_object(object.child(name), objects, seen, depth + 1);
+    ancestors.emplace(object.address(), object.path());
+    for (const std::string& name : children) {
+        std::optional<std::string> soft_target = object.soft_link_target(name);
+        if (soft_target && !object.find(name)) {
+            std::string path = object.path() == "/" ? "/" + name : object.path() + "/" + name;
+            objects.push_back(Json{{"path", path}, {"kind", "broken-link"}, {"target", *soft_target}});
+            continue;
+        }
+        dump_object(object.child(name), objects, ancestors, depth + 1);
+    }
+    ancestors.erase(object.address());
 }
 
 }  // namespace
 
 std::string dump_canonical_json(const File& file, int indent) {
     Json objects = Json::array();
-    std::map<uint64_t, std::string> seen;
-    dump_object(file.root(), objects, seen, 0);
+    std::map<uint64_t, std::string> ancestors;
+    dump_object(file.root(), objects, ancestors, 0);
     Json out;
     out["objects"] = objects;
-    return out.dump(indent);
+    // Strings in a file need not be UTF-8; replace bad bytes rather than fail.
+    return out.dump(indent, ' ', false, Json::error_handler_t::replace);
 }
 
 }  // namespace convscope::hdf5
