@@ -1,0 +1,140 @@
+// ConvScope's browser glue, linked with --js-library. These functions run
+// inside the Emscripten module's scope, so they see the current HEAPU8 even
+// after memory growth, and Browser/GLFW internals. The page (web/app.js)
+// owns the DOM; this side only talks to it through window.convscopePage and
+// window.convscope.
+//
+// C side: src/platform/browser_app.cpp declares each function extern "C".
+// Pointers are read with >>> 0 / >>> 2: memory may grow past 2 GB, where a
+// wasm32 pointer arrives in JS as a negative number.
+
+mergeInto(LibraryManager.library, {
+    // Sets up window.convscope (the test hook and embedder API) once the
+    // runtime is up: state() and openBytes(name, Uint8Array).
+    convscope_browser_install_hook__deps: ['malloc', 'free'],
+    convscope_browser_install_hook: function() {
+        var hook = window.convscope = window.convscope || {};
+        var pageState = hook._page || (hook._page = {});
+
+        hook.maxFileBytes = function() {
+            return Module['_convscope_max_file_bytes']();
+        };
+        // Copies the bytes into WASM memory and hands them to C++. Files over
+        // the limit are refused here, before anything is copied.
+        hook.openBytes = function(name, bytes) {
+            if (!(bytes instanceof Uint8Array)) bytes = new Uint8Array(bytes);
+            name = String(name);
+            var limit = hook.maxFileBytes();
+            if (bytes.length > limit) {
+                hook.reportError(name + ' is ' + bytes.length + ' bytes; ConvScope opens files up to ' +
+                                 limit + ' bytes (Help > Limits).');
+                return false;
+            }
+            var nameLength = lengthBytesUTF8(name) + 1;
+            var namePointer = _malloc(nameLength);
+            // malloc(0) may return 0; ask for one byte so the pointer is valid.
+            var bytesPointer = _malloc(Math.max(1, bytes.length)) >>> 0;
+            if (!namePointer || !bytesPointer) {
+                if (namePointer) _free(namePointer);
+                if (bytesPointer) _free(bytesPointer);
+                hook.reportError(name + ': not enough memory to copy ' + bytes.length + ' bytes into the app.');
+                return false;
+            }
+            try {
+                stringToUTF8(name, namePointer, nameLength);
+                HEAPU8.set(bytes, bytesPointer);
+                Module['_convscope_open_file'](namePointer, bytesPointer, bytes.length);
+            } finally {
+                _free(namePointer);
+                _free(bytesPointer);
+            }
+            return true;
+        };
+        hook.reportError = function(message) {
+            message = String(message);
+            var length = lengthBytesUTF8(message) + 1;
+            var pointer = _malloc(length);
+            if (!pointer) return;
+            stringToUTF8(message, pointer, length);
+            Module['_convscope_report_error'](pointer);
+            _free(pointer);
+        };
+        hook.state = function() {
+            var state = JSON.parse(UTF8ToString(Module['_convscope_state_json']()));
+            state.ready = !!pageState.firstFrameMs;
+            state.first_frame_ms = pageState.firstFrameMs || null;
+            state.context_lost = !!pageState.contextLost;
+            var canvas = Module['canvas'];
+            state.canvas = {
+                width: canvas.width,
+                height: canvas.height,
+                css_width: canvas.getBoundingClientRect().width,
+                css_height: canvas.getBoundingClientRect().height,
+                device_pixel_ratio: window.devicePixelRatio || 1,
+            };
+            return state;
+        };
+        if (window.convscopePage && window.convscopePage.onHookInstalled) window.convscopePage.onHookInstalled();
+    },
+
+    // Called at the end of the first frame drawn: the app is interactive.
+    convscope_browser_first_frame: function() {
+        var pageState = window.convscope._page;
+        pageState.firstFrameMs = performance.now();
+        if (window.convscopePage && window.convscopePage.onFirstFrame) window.convscopePage.onFirstFrame();
+    },
+
+    // The canvas's on-screen size in device pixels and the device pixel ratio.
+    convscope_browser_measure_canvas: function(widthOut, heightOut, ratioOut) {
+        var canvas = Module['canvas'];
+        var rect = canvas.getBoundingClientRect();
+        var ratio = window.devicePixelRatio || 1;
+        HEAP32[widthOut >>> 2] = Math.max(1, Math.round(rect.width * ratio));
+        HEAP32[heightOut >>> 2] = Math.max(1, Math.round(rect.height * ratio));
+        HEAPF32[ratioOut >>> 2] = ratio;
+    },
+
+    // Resizes the canvas's backing store through Browser (not glfwSetWindowSize:
+    // that one switches to fullscreen when the size equals the screen's).
+    // GLFW's resize listener then updates its window and framebuffer size.
+    convscope_browser_resize_canvas__deps: ['$Browser'],
+    convscope_browser_resize_canvas: function(width, height) {
+        Browser.setCanvasSize(width, height);
+    },
+
+    // Hands over the TTF the page fetched at start (window.convscope._page.font,
+    // an ArrayBuffer) as malloc'd bytes the caller frees; 0 when there is none.
+    convscope_browser_take_font__deps: ['malloc'],
+    convscope_browser_take_font: function(sizeOut) {
+        var pageState = window.convscope._page;
+        var font = pageState.font;
+        pageState.font = null;
+        if (!font || font.byteLength === 0) {
+            HEAPU32[sizeOut >>> 2] = 0;
+            return 0;
+        }
+        var bytes = new Uint8Array(font);
+        var pointer = _malloc(bytes.length) >>> 0;
+        if (!pointer) {
+            HEAPU32[sizeOut >>> 2] = 0;
+            return 0;
+        }
+        HEAPU8.set(bytes, pointer);
+        HEAPU32[sizeOut >>> 2] = bytes.length;
+        return pointer;
+    },
+
+    // The app could not create its WebGL 2 context: say so in the page.
+    convscope_browser_no_webgl2: function() {
+        if (window.convscopePage && window.convscopePage.onNoWebGL2) window.convscopePage.onNoWebGL2();
+    },
+
+    convscope_browser_open_file_dialog: function() {
+        if (window.convscopePage && window.convscopePage.openFileDialog) window.convscopePage.openFileDialog();
+    },
+
+    // GLFW under Emscripten ignores cursor shapes; set the CSS cursor instead.
+    convscope_browser_set_cursor: function(cssName) {
+        Module['canvas'].style.cursor = UTF8ToString(cssName);
+    },
+});

@@ -1,0 +1,82 @@
+// What the app holds: the last file the user handed in, the model currently
+// shown, the last error and the status line; plus the requests the UI makes
+// of the platform (it cannot open a browser file dialog itself).
+//
+// The app state owns the model (a core object); panels only read it. It is
+// free of ImGui so the platform's test hook can serialise it without a frame.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/formats/registry.h"
+#include "core/model/model.h"
+
+namespace convscope::ui {
+
+// A file as it arrived from the page: name, bytes and a CRC-32 of the bytes
+// (so a test can prove the bytes crossed JS -> WASM intact).
+struct ReceivedFile {
+    std::string name;
+    FileBytes bytes;
+    uint32_t crc32 = 0;
+};
+
+// A line in the Messages panel.
+struct LogEntry {
+    enum class Kind { info, error };
+    Kind kind;
+    std::string text;
+};
+
+class AppState {
+public:
+    // Hands a file to the app: records it, tries every registered reader and,
+    // on success, replaces the model shown. On failure the previous model
+    // stays and error() says why.
+    void open_file(const std::string& name, std::shared_ptr<std::vector<uint8_t>> bytes);
+
+    // A failure found outside the core (e.g. the page refused a file that is
+    // over the size limit before copying it).
+    void report_error(const std::string& message);
+
+    // Called once per frame by the platform before drawing.
+    void begin_frame() { ++frame_; }
+    uint64_t frame() const { return frame_; }
+
+    const ReceivedFile* last_file() const { return last_file_ ? &*last_file_ : nullptr; }
+    // The model shown and the file it came from; null before a model loads.
+    const std::shared_ptr<const Model>& model() const { return model_; }
+    const ReceivedFile* model_file() const { return model_file_ ? &*model_file_ : nullptr; }
+    const std::string& error() const { return error_; }
+    const std::string& status() const { return status_; }
+    const std::vector<LogEntry>& log() const { return log_; }
+
+    // UI -> platform: "show the browser's file chooser". The platform takes
+    // the request once per frame.
+    void request_open_dialog() { open_dialog_requested_ = true; }
+    bool take_open_dialog_request();
+
+    // Everything above as JSON for the page's test hook
+    // (window.convscope.state()); the platform adds ready and timings.
+    std::string to_json() const;
+
+private:
+    void add_log(LogEntry::Kind kind, std::string text);
+
+    uint64_t frame_ = 0;
+    std::shared_ptr<ReceivedFile> last_file_;
+    std::shared_ptr<ReceivedFile> model_file_;
+    std::shared_ptr<const Model> model_;
+    std::string error_;
+    std::string status_ = "Drop a Keras .h5, .keras or ONNX file anywhere on the page, or use File > Open...";
+    std::vector<LogEntry> log_;
+    bool open_dialog_requested_ = false;
+};
+
+// Human-readable byte count: "1.43 MB (1,502,703 bytes)".
+std::string describe_size(uint64_t bytes);
+
+}  // namespace convscope::ui

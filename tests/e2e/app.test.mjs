@@ -1,0 +1,280 @@
+// Browser end-to-end test of the ConvScope web app: Debian's Chromium (via
+// playwright-core, never a downloaded browser) against the static build in
+// build/wasm/dist served on loopback by serve.mjs.
+//
+//   node --test tests/e2e/        (CONVSCOPE_DIST=<dir> to test another build)
+//
+// It checks that the app starts and draws, that files dropped on the canvas
+// or chosen with the file input reach C++ intact (CRC-32 computed here vs the
+// one C++ computes), that errors are shown while frames keep coming, that
+// files over the limit are refused before they are read, that the canvas
+// follows the window size and device pixel ratio, and it reports the gzipped
+// download size and the time to the first frame.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { startServer } from './serve.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../..');
+const distDir = path.resolve(process.env.CONVSCOPE_DIST || path.join(repoRoot, 'build/wasm/dist'));
+const outputDir = path.join(here, 'output');
+const corpusModel = path.resolve(repoRoot, '../shared/corpus/N-Harish_onnx_converted_model__mnist.h5');
+
+// The download that must arrive before the app can start (the font loads in
+// parallel and is not counted: it is cached after the first visit).
+const shippedFiles = ['index.html', 'app.js', 'style.css', 'convscope.js', 'convscope.wasm'];
+const gzippedBudgetBytes = 1.5 * 1024 * 1024;
+const firstFrameBudgetMs = 1000;
+
+const chromiumArgs = [
+    '--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
+];
+
+// CRC-32 (IEEE, reflected 0xEDB88320), written independently of the C++ one.
+const crcTable = (() => {
+    const table = new Uint32Array(256);
+    for (let n = 0; n < 256; ++n) {
+        let c = n;
+        for (let k = 0; k < 8; ++k) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+        table[n] = c >>> 0;
+    }
+    return table;
+})();
+function crc32Hex(bytes) {
+    let crc = 0xffffffff;
+    for (let i = 0; i < bytes.length; ++i) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+    return ((crc ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0');
+}
+
+// Deterministic bytes (xorshift32) so a failure can be reproduced.
+function pseudoRandomBytes(size, seed) {
+    const bytes = new Uint8Array(size);
+    let state = seed >>> 0 || 1;
+    for (let i = 0; i < size; ++i) {
+        state ^= state << 13; state >>>= 0;
+        state ^= state >>> 17;
+        state ^= state << 5; state >>>= 0;
+        bytes[i] = state & 0xff;
+    }
+    return bytes;
+}
+
+let server;
+let userDataDir;
+let context;
+let page;
+const pageErrors = [];
+
+async function state() {
+    return page.evaluate(() => window.convscope.state());
+}
+
+// Waits until the hook's state satisfies `predicate` (a function of the state,
+// source text evaluated in the page); returns that state.
+async function waitForState(predicateSource, timeout = 20000) {
+    await page.waitForFunction(`(${predicateSource})(window.convscope.state())`, null, { timeout });
+    return state();
+}
+
+async function dropOnCanvas(name, bytes) {
+    await page.evaluate(({ name, base64 }) => {
+        const binary = atob(base64);
+        const data = new Uint8Array(binary.length);
+        for (let i = 0; i < binary.length; ++i) data[i] = binary.charCodeAt(i);
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([data], name));
+        const canvas = document.getElementById('canvas');
+        for (const type of ['dragenter', 'dragover', 'drop']) {
+            canvas.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        }
+    }, { name, base64: Buffer.from(bytes).toString('base64') });
+}
+
+// Distinct colours in a PNG, decoded by the browser: a blank or one-colour
+// canvas has one or two, ImGui's anti-aliased text has hundreds.
+async function distinctColours(png) {
+    return page.evaluate(async (base64) => {
+        const image = new Image();
+        image.src = 'data:image/png;base64,' + base64;
+        await image.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = image.width;
+        canvas.height = image.height;
+        const context2d = canvas.getContext('2d');
+        context2d.drawImage(image, 0, 0);
+        const pixels = context2d.getImageData(0, 0, canvas.width, canvas.height).data;
+        const colours = new Set();
+        for (let i = 0; i < pixels.length; i += 4) colours.add((pixels[i] << 16) | (pixels[i + 1] << 8) | pixels[i + 2]);
+        return colours.size;
+    }, png.toString('base64'));
+}
+
+before(async () => {
+    assert.ok(existsSync(path.join(distDir, 'index.html')),
+              `no built site in ${distDir}: build the convscope_app target first (see README)`);
+    mkdirSync(outputDir, { recursive: true });
+    server = await startServer({ root: distDir, port: 0 });
+    userDataDir = mkdtempSync(path.join(tmpdir(), 'convscope-e2e-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+        executablePath: '/usr/bin/chromium',
+        headless: true,
+        args: chromiumArgs,
+        viewport: { width: 1280, height: 800 },
+        deviceScaleFactor: 1,
+    });
+    page = context.pages()[0] || await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    page.on('console', (message) => {
+        if (message.type() === 'error') pageErrors.push(`${message.text()} ${JSON.stringify(message.location())}`);
+    });
+});
+
+after(async () => {
+    if (context) await context.close();
+    if (server) await server.close();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+test('the shipped files stay under the gzipped size budget', () => {
+    let total = 0;
+    const sizes = {};
+    for (const file of shippedFiles) {
+        const bytes = readFileSync(path.join(distDir, file));
+        sizes[file] = gzipSync(bytes, { level: 9 }).length;
+        total += sizes[file];
+    }
+    console.log(`gzipped download: ${(total / 1024).toFixed(1)} KB total`, JSON.stringify(sizes));
+    assert.ok(total < gzippedBudgetBytes, `gzipped size ${total} bytes exceeds ${gzippedBudgetBytes}`);
+});
+
+test('the app starts, draws its first frame and keeps drawing', async () => {
+    // A first navigation in a fresh browser pays for starting its network and
+    // renderer processes; warm those up on a small file so the time measured
+    // is the app's own. The machine may be shared with builds, so the app is
+    // loaded three times and the fastest start is held to the budget.
+    await page.goto(server.url + 'style.css');
+    const starts = [];
+    let ready;
+    for (let attempt = 0; attempt < 3; ++attempt) {
+        await page.goto(server.url);
+        ready = await waitForState('(s) => s.ready', 30000);
+        assert.ok(ready.first_frame_ms > 0);
+        starts.push(Math.round(ready.first_frame_ms));
+    }
+    const fastest = Math.min(...starts);
+    console.log(`first frame drawn ${fastest} ms after navigation start (fastest of ${starts.join(', ')} ms)`);
+    assert.ok(fastest < firstFrameBudgetMs, `first frame at ${fastest} ms, budget ${firstFrameBudgetMs} ms`);
+    assert.equal(ready.model, null);
+    assert.equal(ready.file, null);
+    assert.equal(ready.context_lost, false);
+    const later = await waitForState(`(s) => s.frame > ${ready.frame + 10}`);
+    assert.ok(later.frame > ready.frame);
+    assert.ok(await page.isHidden('#loading'), 'the loading overlay is still shown');
+    assert.ok(await page.isHidden('#problem'), 'a problem message is shown');
+});
+
+test('the canvas fills the window in device pixels', async () => {
+    const current = await state();
+    assert.equal(current.canvas.css_width, 1280);
+    assert.equal(current.canvas.css_height, 800);
+    assert.equal(current.canvas.width, 1280);
+    assert.equal(current.canvas.height, 800);
+    await page.setViewportSize({ width: 900, height: 600 });
+    const resized = await waitForState('(s) => s.canvas.width === 900 && s.canvas.height === 600');
+    assert.equal(resized.canvas.css_width, 900);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await waitForState('(s) => s.canvas.width === 1280 && s.canvas.height === 800');
+});
+
+test('a model file dropped on the canvas reaches C++ intact', async () => {
+    const bytes = readFileSync(corpusModel);  // must exist: the corpus is part of the test setup
+    const name = path.basename(corpusModel);
+    await dropOnCanvas(name, bytes);
+    const received = await waitForState(`(s) => s.file && s.file.name === ${JSON.stringify(name)}`);
+    assert.equal(received.file.size, bytes.length);
+    assert.equal(received.file.crc32, crc32Hex(bytes));
+    assert.ok(received.status.includes(name), `status '${received.status}' lacks the file name`);
+    assert.ok(received.status.includes(bytes.length.toLocaleString('en-US') + ' bytes'),
+              `status '${received.status}' lacks the size`);
+    // Either a reader opened it, or the status says why not.
+    assert.ok(received.model !== null || received.error !== null);
+    if (received.model !== null) assert.equal(received.model.file.crc32, crc32Hex(bytes));
+});
+
+test('a file chosen with the file input reaches C++ intact', async () => {
+    const bytes = pseudoRandomBytes(70001, 20261126);
+    await page.setInputFiles('#file-input', { name: 'chosen.onnx', mimeType: 'application/octet-stream',
+                                               buffer: Buffer.from(bytes) });
+    const received = await waitForState(`(s) => s.file && s.file.name === 'chosen.onnx'`);
+    assert.equal(received.file.size, bytes.length);
+    assert.equal(received.file.crc32, crc32Hex(bytes));
+    assert.ok(received.status.includes('chosen.onnx'));
+    assert.ok(received.status.includes('70,001 bytes'), `status '${received.status}' lacks the size`);
+});
+
+test('a garbage file shows an error, keeps the model and the frames coming', async () => {
+    const before = await state();
+    const bytes = pseudoRandomBytes(4096, 7);
+    await dropOnCanvas('garbage.h5', bytes);
+    const after = await waitForState(`(s) => s.file && s.file.name === 'garbage.h5'`);
+    assert.equal(after.file.crc32, crc32Hex(bytes));
+    assert.equal(typeof after.error, 'string');
+    assert.ok(after.error.length > 10, `error '${after.error}' says too little`);
+    assert.ok(after.status.includes('garbage.h5') && after.status.includes('could not open'),
+              `status '${after.status}' does not report the failure`);
+    assert.deepEqual(after.model, before.model, 'a failed load replaced the model shown');
+    const later = await waitForState(`(s) => s.frame > ${after.frame + 10}`);
+    assert.ok(later.frame > after.frame);
+});
+
+test('a file over the size limit is refused before it is read', async () => {
+    const outcome = await page.evaluate(() => {
+        const limit = window.convscope.maxFileBytes();
+        let read = false;
+        // A File stand-in: a real one this large would cost the test 512 MB.
+        window.convscopePage.openFile({ name: 'huge.onnx', size: limit + 1,
+                                        arrayBuffer: () => { read = true; return Promise.resolve(new ArrayBuffer(0)); } });
+        return { limit, read };
+    });
+    assert.ok(outcome.limit >= 1024 * 1024, `limit ${outcome.limit} is implausibly small`);
+    assert.equal(outcome.read, false);
+    const refused = await waitForState(`(s) => s.error && s.error.includes('huge.onnx')`);
+    assert.ok(refused.error.includes(String(outcome.limit)), `error '${refused.error}' does not name the limit`);
+    assert.equal(refused.file.name, 'garbage.h5', 'the refused file was handed to C++');
+    assert.ok(await page.isVisible('#toast'), 'the page does not show the refusal');
+});
+
+test('the screenshot shows the ImGui interface, not a blank canvas', async () => {
+    await waitForState(`(s) => s.frame > 0`);
+    const png = await page.screenshot({ path: path.join(outputDir, 'app.png') });
+    const colours = await distinctColours(png);
+    console.log(`screenshot: ${colours} distinct colours (tests/e2e/output/app.png)`);
+    assert.ok(colours > 50, `only ${colours} colours: the canvas looks blank`);
+});
+
+test('text is rendered at the device pixel ratio', async () => {
+    // Emulated on the same page (a zoom or a move to a high-DPI screen does
+    // the same): the canvas's backing store must double, not stretch.
+    const session = await context.newCDPSession(page);
+    await session.send('Emulation.setDeviceMetricsOverride',
+                       { width: 800, height: 500, deviceScaleFactor: 2, mobile: false });
+    const scaled = await waitForState('(s) => s.canvas.device_pixel_ratio === 2 && s.canvas.width === 1600');
+    assert.equal(scaled.canvas.height, 1000);
+    assert.equal(scaled.canvas.css_width, 800);
+    await waitForState(`(s) => s.frame > ${scaled.frame + 5}`);
+    const png = await page.screenshot({ path: path.join(outputDir, 'app-dpr2.png') });
+    assert.ok(await distinctColours(png) > 50);
+    await session.send('Emulation.clearDeviceMetricsOverride');
+    await session.detach();
+});
+
+test('no script errors on the page', () => {
+    assert.deepEqual(pageErrors, []);
+});
