@@ -548,6 +548,41 @@ def split_names():
     write_expected("split_names.h5", expected)
 
 
+def nested_keras2():
+    """A Sequential inside a Functional (Keras 2): one layer holding the
+    inner model's weights, its output shape taken from the inner model."""
+    rng = np.random.default_rng(1008)
+    k, b = rand(rng, 3, 3, 1, 2), rand(rng, 2)
+    dk, db = rand(rng, 4 * 4 * 2, 3), rand(rng, 3)
+    inner = {"class_name": "Sequential", "config": {"name": "inner_seq", "layers": [
+        k2_conv("inner_conv", 2, 3, batch_input_shape=[None, 6, 6, 1]),
+        k2_layer("Flatten", "inner_flat", data_format="channels_last")]}}
+    entries = [
+        with_inbound(k2_layer("InputLayer", "input_1", batch_input_shape=[None, 6, 6, 1], sparse=False,
+                              ragged=False)),
+        with_inbound(inner, [("input_1", 0, 0)]),
+        with_inbound(k2_dense("outer_dense", 3), [("inner_seq", 0, 0)]),
+    ]
+    config = {"class_name": "Functional", "config": {"name": "outer", "layers": entries,
+                                                     "input_layers": [["input_1", 0, 0]],
+                                                     "output_layers": [["outer_dense", 0, 0]]}}
+    inner_w = [("inner_conv/kernel:0", k), ("inner_conv/bias:0", b)]
+    dense_w = [("outer_dense/kernel:0", dk), ("outer_dense/bias:0", db)]
+    kl.write_keras2_h5(os.path.join(OUT, "nested_k2.h5"), config,
+                       [("input_1", []), ("inner_seq", inner_w), ("outer_dense", dense_w)], keras_version="2.4.0")
+    expected_layers = [
+        expected_layer("input_1", "InputLayer", [None, 6, 6, 1], inputs=[]),
+        expected_layer("inner_seq", "Sequential", [None, 32], inner_w, inputs=["input_1"],
+                       unsupported="nested model"),
+        expected_layer("outer_dense", "Dense", [None, 3], dense_w, inputs=["inner_seq"]),
+    ]
+    expected = {"format": "keras-h5", "producer": "keras", "producer_version": "2.4.0", "has_architecture": True,
+                "ordered": True, "layers": expected_layers, "inputs": [{"name": "input_1", "shape": [None, 6, 6, 1]}],
+                "outputs": [{"name": "outer_dense", "shape": [None, 3]}], "summary_rows": 3}
+    expected.update(totals(expected_layers))
+    write_expected("nested_k2.h5", expected)
+
+
 def corpus_expected():
     """Layer names, class names and parameter totals of the real files,
     read with h5py/json only."""
@@ -631,6 +666,7 @@ def main():
     weights_only()
     custom_and_lambda()
     split_names()
+    nested_keras2()
     corpus_expected()
     npy_files()
     with open(os.path.join(OUT, "README.txt"), "w") as f:

@@ -296,26 +296,26 @@ std::optional<Shape> infer_output_shape(const std::string& type, const Json& con
         return Shape{in[0], product};
     }
     if (type == "Reshape") {
-        auto target = member(config, "target_shape") ? json_shape(config["target_shape"]) : std::nullopt;
-        if (!target) return std::nullopt;
+        // target_shape excludes the batch; one entry may be -1 (inferred).
+        const Json* target = member(config, "target_shape");
+        if (!target || !target->is_array() || target->size() + 1 > static_cast<size_t>(limits::max_rank)) {
+            return std::nullopt;
+        }
         Shape out = {in[0]};
-        int64_t known = 1, unknown_at = -1;
-        for (size_t i = 0; i < target->size(); ++i) {
-            int64_t dim = (*target)[i];
-            if (dim < 0) unknown_at = static_cast<int64_t>(i);
-            else known *= dim;
-            out.push_back(dim);
+        int64_t known = 1;
+        std::optional<size_t> inferred_at;
+        for (const Json& dim : *target) {
+            if (!dim.is_number_integer()) return std::nullopt;
+            int64_t value = dim.get<int64_t>();
+            if (value == -1 && !inferred_at) inferred_at = out.size();
+            else if (value < 0) return std::nullopt;
+            else known = mul_known(known, value);
+            out.push_back(value);
         }
-        // Keras writes -1 for the inferred dim; our json_shape reads it as
-        // unknown only when it is null, so handle the literal -1 too.
-        const Json& raw = config["target_shape"];
-        for (size_t i = 0; i < raw.size(); ++i) {
-            if (raw[i].is_number_integer() && raw[i].get<int64_t>() == -1) unknown_at = static_cast<int64_t>(i);
-        }
-        if (unknown_at >= 0) {
+        if (inferred_at) {
             int64_t total = 1;
             for (size_t i = 1; i < in.size(); ++i) total = mul_known(total, in[i]);
-            out[static_cast<size_t>(unknown_at) + 1] = total < 0 || known == 0 ? -1 : total / known;
+            out[*inferred_at] = total < 0 || known <= 0 ? -1 : total / known;
         }
         return out;
     }

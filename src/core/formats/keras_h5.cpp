@@ -211,10 +211,22 @@ Model open_h5(const FileBytes& bytes, const std::string& file_name) {
 }
 
 // Keras 3 H5IOStore: <group>/vars/0, 1, ... then sub-objects' groups.
-std::vector<Weight> read_keras3_variables(const hdf5::Object& group, const std::string& weight_prefix,
-                                          const std::vector<std::string>& names, int depth) {
+namespace {
+
+// Hard links can make an HDF5 group its own descendant; depth alone would
+// still allow 2^64 paths through two self-links, so the walk also counts
+// the groups it visits.
+constexpr uint64_t max_keras3_groups_per_layer = 100000;
+
+std::vector<Weight> read_keras3_variables_bounded(const hdf5::Object& group, const std::string& weight_prefix,
+                                                  const std::vector<std::string>& names, int depth,
+                                                  uint64_t& visited) {
     if (depth > limits::max_nesting_depth) {
         throw_limit_error("HDF5 group ", group.path(), ": nested deeper than ", limits::max_nesting_depth, " levels");
+    }
+    if (++visited > max_keras3_groups_per_layer) {
+        throw_limit_error("HDF5 group ", group.path(), ": more than ", max_keras3_groups_per_layer,
+                          " groups under one layer (a link cycle?)");
     }
     std::vector<Weight> weights;
     std::optional<hdf5::Object> vars = group.find("vars");
@@ -240,10 +252,18 @@ std::vector<Weight> read_keras3_variables(const hdf5::Object& group, const std::
         if (child == "vars") continue;
         hdf5::Object sub = group.child(child);
         if (!sub.is_group()) continue;
-        std::vector<Weight> inner = read_keras3_variables(sub, weight_prefix + "/" + child, {}, depth + 1);
+        std::vector<Weight> inner = read_keras3_variables_bounded(sub, weight_prefix + "/" + child, {}, depth + 1, visited);
         weights.insert(weights.end(), std::make_move_iterator(inner.begin()), std::make_move_iterator(inner.end()));
     }
     return weights;
+}
+
+}  // namespace
+
+std::vector<Weight> read_keras3_variables(const hdf5::Object& group, const std::string& weight_prefix,
+                                          const std::vector<std::string>& names, int depth) {
+    uint64_t visited = 0;
+    return read_keras3_variables_bounded(group, weight_prefix, names, depth, visited);
 }
 
 }  // namespace convscope::keras
