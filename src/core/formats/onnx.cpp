@@ -818,29 +818,40 @@ std::optional<Shape> ShapeInference::infer(const Layer& layer) const {
         }
         if (!x) return std::nullopt;
         bool allow_zero = layer.attribute_int("allowzero", 0) != 0;
+        // A 0 copies the input dimension at the same position; such a copy
+        // cancels out of the -1 computation even when it is unknown (batch).
+        std::vector<bool> copied(x->size(), false);
         Shape out;
         int infer_at = -1;
-        int64_t known = 1;
+        int64_t known_product = 1;
         bool unknown = false;
         for (size_t i = 0; i < target->size(); ++i) {
             int64_t dim = (*target)[i];
             if (dim == 0 && !allow_zero) {
                 if (i >= x->size()) return std::nullopt;
-                dim = (*x)[i];
+                copied[i] = true;
+                out.push_back((*x)[i]);
+                continue;
             }
             if (dim == -1) {
                 if (infer_at >= 0) return std::nullopt;
                 infer_at = static_cast<int>(i);
             } else if (dim < 0) {
-                unknown = true;
+                return std::nullopt;
             } else {
-                known *= dim;
+                known_product *= dim;
             }
             out.push_back(dim);
         }
         if (infer_at >= 0) {
-            int64_t total = product(*x, 0, x->size());
-            out[static_cast<size_t>(infer_at)] = (total < 0 || unknown || known == 0) ? -1 : total / known;
+            int64_t remaining = 1;
+            for (size_t i = 0; i < x->size() && !unknown; ++i) {
+                if (copied[i]) continue;
+                if ((*x)[i] < 0) unknown = true;
+                else remaining *= (*x)[i];
+            }
+            out[static_cast<size_t>(infer_at)] =
+                (unknown || known_product == 0 || remaining % known_product != 0) ? -1 : remaining / known_product;
         }
         return out;
     }
