@@ -59,7 +59,8 @@ int run_weights(const std::vector<std::string>& args) {
     std::string out_dir = arguments.get("out");
     if (!out_dir.empty()) std::filesystem::create_directories(out_dir);
 
-    std::printf("%s (%s): %zu weight array(s)\n", layer->name.c_str(), layer->type.c_str(), layer->weights.size());
+    std::printf("%s (%s): %zu weight array(s)\n", layer->name.c_str(), layer->type.empty() ? "?" : layer->type.c_str(),
+                layer->weights.size());
     for (const Weight& weight : layer->weights) {
         const Tensor& tensor = weight.tensor;
         double low = std::numeric_limits<double>::infinity(), high = -low, sum = 0.0;
