@@ -613,6 +613,20 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
         if (value.empty() && layer.attribute("value_ints")) value = int64_tensor(layer.attribute_ints("value_ints", {}));
         if (value.empty() && !layer.attribute("value")) throw UnsupportedError("Constant without a supported value attribute");
         function = [value](const std::vector<const Tensor*>&) { return std::vector<Tensor>{value}; };
+    } else if (type == "ConstantOfShape") {
+        op = OpKind::constant;
+        Tensor fill = Tensor::from_floats({}, {0.0f});
+        if (auto v = layer.attribute("value")) {
+            if (auto t = std::get_if<Tensor>(v)) fill = is_integer(t->dtype()) ? to_int64(*t) : t->to_float32();
+        }
+        if (fill.element_count() != 1) throw UnsupportedError("ConstantOfShape value must hold one element");
+        function = [fill](const std::vector<const Tensor*>& in) {
+            std::vector<int64_t> shape = ints_of(input_at(in, 0, "ConstantOfShape"));
+            Tensor out = Tensor::zeros(fill.dtype(), shape);
+            size_t element = dtype_size(fill.dtype());
+            for (uint64_t i = 0; i < out.element_count(); ++i) std::memcpy(out.mutable_raw() + i * element, fill.raw(), element);
+            return std::vector<Tensor>{out};
+        };
     } else if (type == "Slice") {
         op = OpKind::slice;
         std::vector<int64_t> a_starts = layer.attribute_ints("starts", {}), a_ends = layer.attribute_ints("ends", {}), a_axes = layer.attribute_ints("axes", {});

@@ -76,18 +76,46 @@ Engine Engine::build(const Model& model) {
     }
 
     std::vector<std::string> problems;
+    std::map<std::string, Tensor> folded;
     for (const Layer& layer : model.layers) {
         if (!onnx && layer.type == "InputLayer") continue;
         std::string label = concat("'", layer.name, "' (", layer.type, ")");
+        auto register_outputs_only = [&]() {
+            // Later layers then report their own problems, not a missing input.
+            for (const std::string& name : layer.outputs.empty() ? std::vector<std::string>{layer.name} : layer.outputs) {
+                if (!name.empty()) add_value(name, layer.name);
+            }
+        };
         if (!layer.unsupported_reason.empty()) {
             problems.push_back(concat(label, ": ", layer.unsupported_reason));
+            register_outputs_only();
             continue;
+        }
+        // ONNX: values computed from initializers alone (Constant, Identity
+        // of a weight, ...) are folded now and handed to their consumers as
+        // initializers, so e.g. BatchNormalization can pre-compute its scale.
+        Layer effective = layer;
+        if (onnx) {
+            for (const std::string& name : layer.inputs) {
+                auto found = folded.find(name);
+                if (found == folded.end()) continue;
+                bool present = false;
+                for (const Weight& w : effective.weights) present = present || w.name == name;
+                if (!present) effective.weights.push_back(Weight{name, found->second});
+            }
         }
         CompiledLayer compiled;
         try {
-            compiled = onnx ? compile_onnx_node(model, layer) : compile_keras_layer(model, layer);
+            compiled = onnx ? compile_onnx_node(model, effective) : compile_keras_layer(model, effective);
+            if (onnx && compiled.inputs.empty()) {
+                std::vector<Tensor> constant_outputs = compiled.run({});
+                for (size_t o = 0; o < layer.outputs.size() && o < constant_outputs.size(); ++o) {
+                    folded[layer.outputs[o]] = constant_outputs[o];
+                }
+            }
         } catch (const Error& error) {
             problems.push_back(concat(label, ": ", error.what()));
+            register_outputs_only();
             continue;
         }
         PlanStep step;
@@ -281,6 +309,8 @@ Tensor Engine::run_until(const Tensor& input, const std::string& layer_name) con
     if (found == result.activations.end()) throw Error(concat("layer '", layer_name, "' produced no output"));
     return found->second;
 }
+
+size_t Engine::step_count() const { return steps_.size(); }
 
 std::vector<std::string> Engine::describe() const {
     std::vector<std::string> lines;

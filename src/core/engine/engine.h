@@ -62,7 +62,7 @@ public:
 
     // One line per step: "conv2d_1  Conv2D -> conv2d [im2col-gemm]".
     std::vector<std::string> describe() const;
-    size_t step_count() const { return steps_.size(); }
+    size_t step_count() const;
 
 private:
     Engine();
