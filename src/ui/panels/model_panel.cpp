@@ -34,7 +34,10 @@ void ModelPanel::draw(AppState& app) {
     if (ImGui::BeginTable("model-summary", 2, ImGuiTableFlags_SizingStretchProp)) {
         ImGui::TableSetupColumn("key", ImGuiTableColumnFlags_WidthFixed);
         ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthStretch);
-        if (file) key_value_row("File", file->name + " (" + describe_size(file->bytes->size()) + ")");
+        if (file) {
+            key_value_row("File", file->name);
+            key_value_row("Size", describe_size(file->bytes->size()));
+        }
         key_value_row("Format", model->format);
         if (!model->producer.empty()) key_value_row("Producer", model->producer + " " + model->producer_version);
         if (!model->name.empty()) key_value_row("Name", model->name);
