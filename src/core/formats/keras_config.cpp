@@ -896,6 +896,12 @@ std::vector<std::string> variable_names(const std::string& class_name, const Jso
     return names;
 }
 
+std::unordered_map<std::string, size_t> layer_indices(const Model& model) {
+    std::unordered_map<std::string, size_t> indices;
+    for (size_t i = 0; i < model.layers.size(); ++i) indices.emplace(model.layers[i].name, i);
+    return indices;
+}
+
 void set_producer(Model& model, const std::string& keras_version) {
     const std::string tf_suffix = "-tf";
     if (keras_version.size() > tf_suffix.size() &&

@@ -95,6 +95,7 @@ std::string joined(const std::vector<std::string>& items, size_t limit = 12) {
 // the layers of the architecture, by name.
 void attach_h5_weights(Model& model, const hdf5::Object& weights_group) {
     std::vector<std::string> layer_names = string_list_attribute(weights_group, "layer_names");
+    std::unordered_map<std::string, size_t> index_by_name = layer_indices(model);
     for (const std::string& layer_name : layer_names) {
         std::optional<hdf5::Object> group = weights_group.find(layer_name);
         if (!group || !group->is_group()) {
@@ -102,7 +103,8 @@ void attach_h5_weights(Model& model, const hdf5::Object& weights_group) {
                                "' but there is no group ", weights_group.path(), "/", layer_name);
         }
         std::vector<Weight> weights = read_named_weights(*group);
-        int index = model.layer_index(layer_name);
+        auto found = index_by_name.find(layer_name);
+        int index = found == index_by_name.end() ? -1 : static_cast<int>(found->second);
         if (index >= 0) {
             model.layers[static_cast<size_t>(index)].weights = std::move(weights);
             continue;

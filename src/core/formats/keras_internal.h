@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -38,6 +39,10 @@ Architecture parse_architecture(const Json& root, const std::string& where, int 
 // Keras's weight-name suffixes for a layer's variables in get_weights()
 // order, when the class is known ("kernel", "bias"); empty when not.
 std::vector<std::string> variable_names(const std::string& class_name, const Json& config);
+
+// Layer name -> index of its first Layer (Model::layer_index is a linear
+// scan; attaching weights to 100000 layers with it would be quadratic).
+std::unordered_map<std::string, size_t> layer_indices(const Model& model);
 
 // Splits "2.3.0-tf" into producer "tf.keras" and version "2.3.0".
 void set_producer(Model& model, const std::string& keras_version);

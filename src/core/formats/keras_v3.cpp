@@ -42,14 +42,19 @@ void attach_keras3_weights(Model& model, const std::vector<ContainerLayer>& cont
     }
     std::map<std::string, int> counters;
     std::set<std::string> used_groups;
+    std::unordered_map<std::string, size_t> index_by_name = layer_indices(model);
     for (const ContainerLayer& entry : container) {
         std::string key = snake_case(entry.class_name);
         auto [counter, inserted] = counters.emplace(key, 0);
         if (!inserted) key += "_" + std::to_string(++counter->second);
 
         std::optional<hdf5::Object> group = layers_group->find(key);
-        if (!group && !used_groups.count(entry.name)) group = layers_group->find(entry.name);
-        int index = model.layer_index(entry.name);
+        if (!group) {
+            group = layers_group->find(entry.name);
+            if (group && used_groups.count(group->path())) group.reset();
+        }
+        auto found = index_by_name.find(entry.name);
+        int index = found == index_by_name.end() ? -1 : static_cast<int>(found->second);
         if (!group || !group->is_group() || index < 0) continue;
         used_groups.insert(group->path());
         std::vector<std::string> names = variable_names(entry.class_name, entry.config);
