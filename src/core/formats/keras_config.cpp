@@ -476,20 +476,31 @@ void check_layer_count(size_t count, const std::string& where) {
 
 // A nested model becomes one Layer holding all its weights; its own
 // architecture is parsed only to learn its output shape.
+// The nested model's own output shape, parsed once per config entry: a
+// shared nested model called k times must not be re-parsed k times at every
+// nesting level (k^depth work on a hostile file).
+using NestedShapeCache = std::map<const Json*, Shape>;
+
 void describe_nested_model(Layer& layer, const Json& entry, const std::string& where, int depth,
-                           const std::vector<Shape>& input_shapes) {
+                           const std::vector<Shape>& input_shapes, NestedShapeCache& cache) {
     layer.unsupported_reason = "nested model " + layer.type + " '" + layer.name +
                                "': shown as one layer holding all its weights; its inner layers are not run";
-    try {
-        Architecture inner = parse_architecture(entry, where, depth + 1);
-        if (!inner.model.outputs.empty()) layer.output_shape = inner.model.outputs[0].shape;
-        if (!layer.output_shape.empty() && !input_shapes.empty() && !input_shapes[0].empty()) {
-            layer.output_shape[0] = input_shapes[0][0];
+    auto cached = cache.find(&entry);
+    if (cached == cache.end()) {
+        Shape inner_output;
+        try {
+            Architecture inner = parse_architecture(entry, where, depth + 1);
+            if (!inner.model.outputs.empty()) inner_output = inner.model.outputs[0].shape;
+        } catch (const LimitError&) {
+            throw;
+        } catch (const Error&) {
+            // The note above already says the inner layers are opaque.
         }
-    } catch (const LimitError&) {
-        throw;
-    } catch (const Error&) {
-        // The note above already says the inner layers are opaque.
+        cached = cache.emplace(&entry, inner_output).first;
+    }
+    layer.output_shape = cached->second;
+    if (!layer.output_shape.empty() && !input_shapes.empty() && !input_shapes[0].empty()) {
+        layer.output_shape[0] = input_shapes[0][0];
     }
 }
 
@@ -566,6 +577,7 @@ Architecture parse_sequential(const Json& root, const Json& layers_json, const s
     model.layers.push_back(std::move(input));
 
     std::set<std::string> seen;
+    NestedShapeCache nested_shapes;
     for (size_t i = first; i < layers_json.size(); ++i) {
         std::string entry_path = concat(path, "[", i, "]");
         const Json& entry = layers_json[i];
@@ -583,7 +595,7 @@ Architecture parse_sequential(const Json& root, const Json& layers_json, const s
         layer.outputs = {name};
         std::vector<Shape> input_shapes = {previous_shape};
         if (is_model_class(class_name)) {
-            describe_nested_model(layer, entry, entry_path, depth, input_shapes);
+            describe_nested_model(layer, entry, entry_path, depth, input_shapes, nested_shapes);
             model.warnings.push_back(layer.unsupported_reason);
         } else if (auto shape = infer_output_shape(class_name, *config_json, input_shapes)) {
             layer.output_shape = *shape;
@@ -773,6 +785,7 @@ Architecture parse_functional(const Json& root, const std::string& path, int dep
         }
     }
 
+    NestedShapeCache nested_shapes;
     std::vector<Shape> call_shapes(calls.size());
     std::vector<size_t> layer_of_call(calls.size(), 0);
     for (size_t c : order) {
@@ -795,7 +808,7 @@ Architecture parse_functional(const Json& root, const std::string& path, int dep
         if (entry.class_name == "InputLayer") {
             layer.output_shape = input_layer_shape(*entry.config).value_or(Shape{});
         } else if (is_model_class(entry.class_name)) {
-            describe_nested_model(layer, (*layers_json)[call.entry], call.path, depth, input_shapes);
+            describe_nested_model(layer, (*layers_json)[call.entry], call.path, depth, input_shapes, nested_shapes);
             if (call.node_index == 0) model.warnings.push_back(layer.unsupported_reason);
         } else if (auto shape = infer_output_shape(entry.class_name, *entry.config, input_shapes)) {
             layer.output_shape = *shape;

@@ -3,6 +3,7 @@
 // and against the real files in /work/shared/corpus.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -332,4 +333,27 @@ TEST_CASE("snake_case matches keras naming.to_snake_case", "[keras]") {
     CHECK(keras::snake_case("QConv2D") == "q_conv2d");
     CHECK(keras::snake_case("DepthwiseConv2D") == "depthwise_conv2d");
     CHECK(keras::snake_case("InputLayer") == "input_layer");
+}
+
+TEST_CASE("Keras nested models shared at every level are parsed once per level", "[keras]") {
+    // Level k is a Functional that calls level k-1 four times; without a
+    // per-entry cache this is 4^levels parses.
+    std::string model = R"({"class_name": "Sequential", "config": {"name": "leaf", "layers": [)"
+                        R"({"class_name": "Dense", "config": {"name": "d", "units": 3, "batch_input_shape": [null, 3]}}]}})";
+    const int levels = 18;
+    for (int level = 0; level < levels; ++level) {
+        std::string calls = R"([["i", 0, 0, {}]], [["i", 0, 0, {}]], [["i", 0, 0, {}]], [["i", 0, 0, {}]])";
+        std::string nested = model;
+        nested.insert(nested.size() - 1, R"(, "name": "inner", "inbound_nodes": [)" + calls + "]");
+        model = R"({"class_name": "Functional", "config": {"name": "level", "layers": [)"
+                R"({"class_name": "InputLayer", "name": "i", "config": {"name": "i", "batch_input_shape": [null, 3]}, "inbound_nodes": []}, )" +
+                nested + R"(], "input_layers": [["i", 0, 0]], "output_layers": [["inner", 3, 0]]}})";
+    }
+    auto start = std::chrono::steady_clock::now();
+    Model parsed = keras::model_from_config(model);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    CHECK(seconds < 2.0);
+    REQUIRE(parsed.layers.size() == 5);
+    CHECK(parsed.layers[4].name == "inner#3");
+    CHECK(parsed.layers[4].output_shape == Shape{-1, 3});
 }
