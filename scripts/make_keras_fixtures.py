@@ -583,6 +583,47 @@ def nested_keras2():
     write_expected("nested_k2.h5", expected)
 
 
+def nested_keras3():
+    """A Sequential inside a Keras 3 Functional, as a .keras: the inner
+    model's variables sit under layers/sequential/layers/<key>/vars."""
+    rng = np.random.default_rng(1009)
+    k, b = rand(rng, 3, 3, 1, 2), rand(rng, 2)
+    dk, db = rand(rng, 2, 3), rand(rng, 3)
+    inner = k3_layer("Sequential", "backbone", layers=[
+        k3_layer("InputLayer", "inner_input", batch_shape=[None, 5, 5, 1], sparse=False, ragged=False),
+        k3_layer("Conv2D", "inner_conv", filters=2, kernel_size=[3, 3], strides=[1, 1], padding="valid",
+                 data_format="channels_last", dilation_rate=[1, 1], activation="relu", use_bias=True),
+        k3_layer("GlobalAveragePooling2D", "inner_gap", data_format="channels_last", keepdims=False)])
+    inner["module"] = "keras"
+    entries = [
+        k3_entry(k3_layer("InputLayer", "image", batch_shape=[None, 5, 5, 1], sparse=False, ragged=False)),
+        k3_entry(inner, k3_node(k3_tensor([None, 5, 5, 1], "image"))),
+        k3_entry(k3_layer("Dense", "classes", units=3, activation="softmax", use_bias=True),
+                 k3_node(k3_tensor([None, 2], "backbone"))),
+    ]
+    config = {"module": "keras.src.models.functional", "class_name": "Functional", "config": {
+        "name": "outer", "trainable": True, "layers": entries,
+        "input_layers": [["image", 0, 0]], "output_layers": [["classes", 0, 0]]}, "registered_name": "Functional"}
+    objects = [("layers/input_layer", "image", []),
+               ("layers/sequential", "backbone", []),
+               ("layers/sequential/layers/conv2d", "inner_conv", [k, b]),
+               ("layers/sequential/layers/global_average_pooling2d", "inner_gap", []),
+               ("layers/dense", "classes", [dk, db])]
+    kl.write_keras_v3(os.path.join(OUT, "nested_k3.keras"), config, objects, keras_version="3.10.0")
+    inner_w = [("backbone/layers/conv2d/vars/0", k), ("backbone/layers/conv2d/vars/1", b)]
+    dense_w = [("classes/kernel", dk), ("classes/bias", db)]
+    expected_layers = [
+        expected_layer("image", "InputLayer", [None, 5, 5, 1], inputs=[]),
+        expected_layer("backbone", "Sequential", [None, 2], inner_w, inputs=["image"], unsupported="nested model"),
+        expected_layer("classes", "Dense", [None, 3], dense_w, inputs=["backbone"]),
+    ]
+    expected = {"format": "keras-v3", "producer": "keras", "producer_version": "3.10.0", "has_architecture": True,
+                "ordered": True, "layers": expected_layers, "inputs": [{"name": "image", "shape": [None, 5, 5, 1]}],
+                "outputs": [{"name": "classes", "shape": [None, 3]}], "summary_rows": 3}
+    expected.update(totals(expected_layers))
+    write_expected("nested_k3.keras", expected)
+
+
 def corpus_expected():
     """Layer names, class names and parameter totals of the real files,
     read with h5py/json only."""
@@ -667,6 +708,7 @@ def main():
     custom_and_lambda()
     split_names()
     nested_keras2()
+    nested_keras3()
     corpus_expected()
     npy_files()
     with open(os.path.join(OUT, "README.txt"), "w") as f:

@@ -171,7 +171,7 @@ std::string error_of(const std::function<void()>& action) {
 TEST_CASE("Keras fixtures load with the expected layers, shapes, weights and totals", "[keras]") {
     const char* files[] = {"sequential_k2.h5",   "functional_k2.h5",   "keras3_legacy.h5",   "functional_k3.keras",
                            "sequential_k3.keras", "weights_k1.h5",     "weights_k2.h5",      "weights_k3.weights.h5",
-                           "custom_qconv.h5",    "lambda.h5",          "split_names.h5",     "nested_k2.h5"};
+                           "custom_qconv.h5",    "lambda.h5",          "split_names.h5",     "nested_k2.h5",       "nested_k3.keras"};
     for (const char* file : files) {
         SECTION(file) { check_against_expected(file); }
     }
