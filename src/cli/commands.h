@@ -42,6 +42,8 @@ private:
 
 // One function per command; defined in the file named after it.
 int run_info(const std::vector<std::string>& args);
+int run_run(const std::vector<std::string>& args);
+int run_predict(const std::vector<std::string>& args);
 int run_h5dump(const std::vector<std::string>& args);
 int run_summary(const std::vector<std::string>& args);
 int run_weights(const std::vector<std::string>& args);
