@@ -64,6 +64,13 @@ public:
     std::vector<std::string> describe() const;
     size_t step_count() const;
 
+    // Read-only view of the plan for the reverse sweep in src/core/grad
+    // (gradients walk these steps backwards; PlanStep/PlanValue are in plan.h).
+    const std::vector<PlanStep>& plan_steps() const { return steps_; }
+    const std::vector<PlanValue>& plan_values() const { return values_; }
+    const std::vector<int>& plan_input_values() const { return input_values_; }
+    const std::vector<int>& plan_output_values() const { return output_values_; }
+
 private:
     Engine();
     int find_value(const std::string& name) const;  // by value name or step (layer/node) name; -1 if absent
