@@ -259,6 +259,8 @@ def make_dense():
         for i in range(20):
             attrs.attrs["attr_%02d" % (19 - i)] = np.arange(i + 1, dtype="float32")
         attrs.attrs["text"] = "dense text attribute"
+        # Over the 4 KB managed-object limit of attribute heaps: a "huge" heap object.
+        attrs.attrs["big_text"] = np.bytes_(b"0123456789abcdef" * 400)  # fixed length, stored inline
         ordered = f.create_group("many_links_ordered", track_order=True)
         for i in range(12):
             ordered.create_group("g%02d" % (11 - i))
@@ -330,6 +332,31 @@ def make_links():
         a["self"] = a
 
 
+def make_old_style_large():
+    """Old-style groups and chunk B-trees deep enough for internal (level 1)
+    v1 B-tree nodes, plus soft links stored as symbol table entries."""
+    with h5py.File(os.path.join(OUT, "old_style_large.h5"), "w", libver="earliest") as f:
+        group = f.create_group("many")
+        target = f.create_dataset("target", data=np.arange(3, dtype="int16"))
+        # 300 hard links to one dataset: > 32 symbol nodes, so the B-tree needs an internal level.
+        for i in range(300):
+            group["link%03d" % i] = target
+        for i in range(3):
+            group["soft%d" % i] = h5py.SoftLink("/target")
+        # 150 one-element chunks: > 64 entries per chunk B-tree node, so level 1 again.
+        f.create_dataset("many_chunks", data=values((150,), "int8"), chunks=(1,))
+    write_expected("old_style_large", "v1 B-trees with internal nodes (groups and chunks), old-style soft links")
+
+
+def make_superblock_v2():
+    with h5py.File(os.path.join(OUT, "superblock_v2.h5"), "w", libver=("v108", "v108")) as f:
+        f.create_dataset("data", data=values((3, 3)), chunks=(2, 2), maxshape=(None, 3))
+        f.attrs["text"] = "libver v108"
+        g = f.create_group("group")
+        g.attrs["number"] = np.float64(2.5)
+    write_expected("superblock_v2", "libver v108 bounds: superblock version 2, 1.8-style chunk index")
+
+
 CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "corpus")
 
 
@@ -353,6 +380,8 @@ def main():
     make_keras_split_attribute()
     make_dtypes()
     make_links()
+    make_old_style_large()
+    make_superblock_v2()
     make_corpus_expectations()
     total = 0
     for name in sorted(os.listdir(OUT)):

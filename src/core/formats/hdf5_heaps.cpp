@@ -182,11 +182,19 @@ std::vector<Link> read_symbol_table_group(FileImpl& file, uint64_t btree_address
             // III.C Symbol table entry: name offset, header address, cache type, reserved, scratch (16).
             uint64_t name_offset = file.read_length(node);
             uint64_t header_address = file.read_address(node);
-            node.skip(4 + 4 + 16);
+            uint32_t cache_type = node.u32();
+            node.skip(4);
+            ByteSpan scratch = node.bytes(16);
             if (links.size() >= bounds::max_links) throw_limit_error(where, ": more than ", bounds::max_links, " links");
             Link link;
             link.name = heap_string(name_offset);
             link.address = header_address;
+            if (cache_type == 2) {
+                // Soft link: the scratch pad holds the offset of its target path in the heap.
+                ByteReader pad(scratch, what);
+                link.kind = Link::Kind::soft;
+                link.target = heap_string(pad.u32());
+            }
             links.push_back(std::move(link));
         }
     }, where);
@@ -338,7 +346,7 @@ FractalHeap::FractalHeap(FileImpl& file, uint64_t header_address, std::string wh
     flags_ = r.u8();
     max_managed_size_ = r.u32();
     file.read_length(r);   // next huge object ID
-    file.read_address(r);  // huge object v2 B-tree
+    huge_btree_address_ = file.read_address(r);
     file.read_length(r);   // free space in managed blocks
     file.read_address(r);  // free space manager
     file.read_length(r);   // managed space
@@ -396,7 +404,35 @@ ByteSpan FractalHeap::object(ByteSpan heap_id) const {
         if (heap_id_length_ > 18) length = (((first & 0x0f) << 8) | id.u8()) + 1;
         return id.bytes(length);
     }
-    throw UnsupportedError(concat(where_, ": huge fractal heap objects (ID type ", type, ") are not supported"));
+    if (type == 1) return huge_object(id);
+    throw_format_error(where_, ": heap ID type ", type, " is not 0 (managed), 1 (huge) or 2 (tiny)");
+}
+
+// Objects above the heap's managed-size limit (4 KB for attribute heaps)
+// are stored on their own; the ID holds their address and length when it
+// is long enough, else a key into the huge-object v2 B-tree (record type 1:
+// address, length, key).
+ByteSpan FractalHeap::huge_object(ByteReader& id) const {
+    uint64_t address, length;
+    if (heap_id_length_ >= 1u + file_.offset_size + file_.length_size) {
+        address = file_.read_address(id);
+        length = file_.read_length(id);
+    } else {
+        unsigned key_size = std::min<unsigned>(heap_id_length_ - 1u, 8u);
+        uint64_t key = id.uint_of_size(key_size);
+        std::optional<std::pair<uint64_t, uint64_t>> found;
+        walk_btree_v2(file_, huge_btree_address_, [&](ByteSpan raw) {
+            ByteReader r(raw, where_);
+            uint64_t record_address = file_.read_address(r);
+            uint64_t record_length = file_.read_length(r);
+            uint64_t record_key = file_.read_length(r);
+            if (record_key == key) found = std::make_pair(record_address, record_length);
+        }, where_ + ": huge object index");
+        if (!found) throw_format_error(where_, ": huge object ", key, " is not in the huge object index");
+        address = found->first;
+        length = found->second;
+    }
+    return file_.bytes_at(address, length, concat(where_, ": huge object at ", format_offset(address)));
 }
 
 ByteSpan FractalHeap::managed_object(uint64_t offset, uint64_t length) const {

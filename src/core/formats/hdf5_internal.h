@@ -192,16 +192,18 @@ unsigned walk_btree_v2(FileImpl& file, uint64_t header_address,
 class FractalHeap {
 public:
     FractalHeap(FileImpl& file, uint64_t header_address, std::string where);
-    // The object a heap ID names (managed or tiny); huge objects are unsupported.
+    // The object a heap ID names: managed, tiny or huge (unfiltered).
     ByteSpan object(ByteSpan heap_id) const;
     uint16_t heap_id_length() const { return heap_id_length_; }
 
 private:
     ByteSpan managed_object(uint64_t offset, uint64_t length) const;
+    ByteSpan huge_object(ByteReader& id) const;
 
     FileImpl& file_;
     std::string where_;
     uint64_t header_address_ = 0;
+    uint64_t huge_btree_address_ = ~0ull;
     uint16_t heap_id_length_ = 0;
     uint16_t io_filter_length_ = 0;
     uint8_t flags_ = 0;

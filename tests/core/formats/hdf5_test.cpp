@@ -85,6 +85,7 @@ TEST_CASE("hdf5: every fixture reads as h5py reads it", "[hdf5]") {
     const char* const fixtures[] = {
         "basic_earliest", "basic_latest", "superblock_v1", "filters_earliest", "chunk_indexes",
         "chunk_indexes_large", "compact", "track_order", "dense", "strings", "split_attribute", "dtypes",
+        "old_style_large", "superblock_v2",
     };
     for (const char* name : fixtures) {
         SECTION(name) { check_against_h5py(fixture_dir + name + ".h5", fixture_dir + name + ".json"); }
@@ -180,6 +181,7 @@ TEST_CASE("hdf5: each chunk index and layout is exercised", "[hdf5]") {
         CHECK(file.root().child(e.dataset).storage_description() == e.storage);
     }
     CHECK(open_fixture("superblock_v1.h5").superblock_version() == 1);
+    CHECK(open_fixture("superblock_v2.h5").superblock_version() == 2);
     CHECK(open_fixture("basic_earliest.h5").superblock_version() == 0);
     CHECK(open_fixture("basic_latest.h5").superblock_version() == 3);
 
@@ -248,8 +250,25 @@ TEST_CASE("hdf5: creation order and name order", "[hdf5]") {
     REQUIRE(ordered.size() == 12);
     CHECK(ordered.front() == "g11");  // created first
     CHECK(dense.child("many_links_ordered").attribute_names().front() == "a11");
-    CHECK(dense.child("many_attributes").attribute_names().size() == 21);
+    CHECK(dense.child("many_attributes").attribute_names().size() == 22);
+    std::string big = std::get<std::string>(dense.child("many_attributes").attribute("big_text"));
+    CHECK(big.size() == 6400);  // a huge fractal heap object
+    CHECK(big.substr(6384) == "0123456789abcdef");
     CHECK(std::get<std::string>(dense.child("many_attributes").attribute("text")) == "dense text attribute");
+}
+
+TEST_CASE("hdf5: old-style groups with internal B-tree nodes and soft links", "[hdf5]") {
+    hdf5::Object root = open_fixture("old_style_large.h5").root();
+    hdf5::Object many = root.child("many");
+    std::vector<std::string> names = many.children();
+    REQUIRE(names.size() == 303);
+    CHECK(names[0] == "link000");
+    CHECK(names[299] == "link299");
+    CHECK(names[302] == "soft2");
+    CHECK(many.child("link123").address() == root.child("target").address());
+    CHECK(many.soft_link_target("soft1") == std::optional<std::string>("/target"));
+    CHECK(floats(many.child("soft1").read()) == std::vector<float>{0, 1, 2});
+    CHECK(root.child("many_chunks").read().element_count() == 150);
 }
 
 TEST_CASE("hdf5: a Keras attribute split past 64 KB reassembles", "[hdf5]") {
