@@ -25,8 +25,13 @@ Models:
   typed_data.onnx           helper-built: float16/double/int8/uint8/int16/int32/bool/int64
                             tensors, float_data written unpacked, int64 shape constant,
                             Constant nodes, symbolic dims, a custom-domain node
-  subgraph.onnx             an If node with GRAPH attributes (unsupported, not an error)
+  subgraph.onnx             an If node with GRAPH attributes and a STRING Constant
+                            (both unsupported nodes, not errors)
   external_data.onnx        an initializer with external data (must fail, naming it)
+  shapes.onnx               ConvTranspose, Pad (input pads), ceil_mode MaxPool, Transpose,
+                            ReduceMean, Squeeze (input axes), Flatten axis 0, Reshape with -1,
+                            batched MatMul, Concat axis -1, Gemm transA,
+                            Resize with sizes, SAME_UPPER AveragePool
   unordered.onnx            nodes out of topological order and an undefined input (warnings)
   cycle.onnx                two nodes feeding each other (must fail)
 """
@@ -203,6 +208,51 @@ def typed_data_model(rng):
     return data
 
 
+def shapes_model(rng):
+    """Operators the torch exports above do not produce, so shape inference
+    of each is compared with onnx.shape_inference."""
+    def weight(name, *shape):
+        return numpy_helper.from_array(rng.standard_normal(shape).astype("f4"), name)
+    initializers = [
+        weight("deconv_w", 3, 2, 3, 3),
+        weight("batched_w", 1, 4, 5),
+        weight("gemm_w", 6, 7),
+        numpy_helper.from_array(np.array([0, 0, 1, 2, 0, 0, 1, 0], dtype=np.int64), "pads"),
+        numpy_helper.from_array(np.array([-1], dtype=np.int64), "squeeze_axes"),
+        numpy_helper.from_array(np.array([3, -1, 4], dtype=np.int64), "batch_shape"),
+        numpy_helper.from_array(np.array([1, 3, 12, 10], dtype=np.int64), "resize_sizes"),
+    ]
+    nodes = [
+        helper.make_node("ConvTranspose", ["X", "deconv_w"], ["up"], name="deconv", strides=[2, 2],
+                         pads=[1, 1, 1, 1], output_padding=[1, 1], group=1),
+        helper.make_node("Pad", ["up", "pads"], ["padded"], name="pad", mode="constant"),
+        helper.make_node("MaxPool", ["padded"], ["pooled"], name="pool", kernel_shape=[3, 3], strides=[2, 2],
+                         pads=[1, 1, 1, 1], ceil_mode=1),
+        helper.make_node("Transpose", ["pooled"], ["nhwc"], name="to_nhwc", perm=[0, 2, 3, 1]),
+        helper.make_node("ReduceMean", ["nhwc"], ["row_mean"], name="mean", axes=[-1], keepdims=1),
+        helper.make_node("Squeeze", ["row_mean", "squeeze_axes"], ["squeezed"], name="squeeze"),
+        helper.make_node("Transpose", ["squeezed"], ["swapped"], name="swap"),
+        helper.make_node("Flatten", ["nhwc"], ["flat_all"], name="flat_all", axis=0),
+        helper.make_node("Reshape", ["flat_all", "batch_shape"], ["batched"], name="to_batches"),
+        helper.make_node("MatMul", ["batched", "batched_w"], ["projected"], name="project"),
+        helper.make_node("Concat", ["projected", "projected"], ["joined"], name="join", axis=-1),
+        helper.make_node("Gemm", ["gemm_in", "gemm_w"], ["gemm_out"], name="gemm", transA=1),
+        helper.make_node("Resize", ["X", "", "", "resize_sizes"], ["resized"], name="resize", mode="nearest"),
+        helper.make_node("AveragePool", ["resized"], ["same_pooled"], name="same_pool", kernel_shape=[3, 3],
+                         strides=[2, 2], auto_pad="SAME_UPPER"),
+    ]
+    graph = helper.make_graph(
+        nodes, "shapes",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 3, 5, 4]),
+         helper.make_tensor_value_info("gemm_in", TensorProto.FLOAT, [6, 2])],
+        [helper.make_tensor_value_info("swapped", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("joined", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("gemm_out", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("same_pooled", TensorProto.FLOAT, None)],
+        initializers)
+    return helper.make_model(graph, producer_name="convscope-fixtures", opset_imports=[helper.make_opsetid("", 13)])
+
+
 def subgraph_model():
     then_graph = helper.make_graph([helper.make_node("Identity", ["A"], ["then_out"])], "then",
                                    [], [helper.make_tensor_value_info("then_out", TensorProto.FLOAT, [2])])
@@ -210,7 +260,9 @@ def subgraph_model():
                                    [], [helper.make_tensor_value_info("else_out", TensorProto.FLOAT, [2])])
     nodes = [helper.make_node("If", ["cond"], ["picked"], name="branch", then_branch=then_graph,
                               else_branch=else_graph),
-             helper.make_node("Relu", ["picked"], ["out"], name="relu")]
+             helper.make_node("Relu", ["picked"], ["out"], name="relu"),
+             helper.make_node("Constant", [], ["labels"], name="labels",
+                              value=helper.make_tensor("labels_value", TensorProto.STRING, [2], [b"cat", b"dog"]))]
     graph = helper.make_graph(nodes, "subgraph",
                               [helper.make_tensor_value_info("cond", TensorProto.BOOL, []),
                                helper.make_tensor_value_info("A", TensorProto.FLOAT, [2])],
@@ -268,7 +320,7 @@ def summarize(model):
         array = numpy_helper.to_array(tensor)
         initializers.append({"name": tensor.name, "shape": list(array.shape), "dtype": str(array.dtype),
                              "count": int(array.size), "sum": float(array.astype(np.float64).sum())})
-    inferred = shape_inference.infer_shapes(model)
+    inferred = shape_inference.infer_shapes(model, data_prop=True)
     known = {}
     for info in list(inferred.graph.value_info) + list(inferred.graph.output):
         shape = value_shape(info)
@@ -328,6 +380,7 @@ def main():
         ("depthwise_opset13", export(depthwise, torch.randn(1, 3, 8, 8), 13)),
         ("subgraph", subgraph_model()),
         ("unordered", unordered_model()),
+        ("shapes", shapes_model(rng)),
     ]
     for name, model in exports:
         write(name, model.SerializeToString(), summarize(model))

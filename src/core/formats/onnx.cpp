@@ -9,6 +9,7 @@
 #include "core/formats/onnx.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <optional>
 #include <set>
@@ -140,6 +141,13 @@ void store_converted(Tensor& tensor, const std::vector<Source>& values) {
     for (size_t i = 0; i < values.size(); ++i) out[i] = static_cast<Target>(values[i]);
 }
 
+// A well-formed tensor of a type Tensor cannot hold (STRING, COMPLEX...).
+// Fatal for an initializer; for an attribute it only makes the node unsupported.
+class UnreadableTensorType : public FormatError {
+public:
+    using FormatError::FormatError;
+};
+
 struct DecodedTensor {
     std::string name;
     Tensor tensor;
@@ -199,8 +207,8 @@ DecodedTensor decode_tensor(MessageReader message, const DecodeContext& context)
     if (has_segment) throw_format_error(where, ": segmented tensors (TensorProto.segment) are not supported");
     std::optional<DType> dtype = dtype_for(data_type);
     if (!dtype) {
-        throw_format_error(where, ": data_type ", data_type, " (", onnx_data_type_name(data_type),
-                           ") is not a numeric type ConvScope reads");
+        throw UnreadableTensorType(concat(where, ": data_type ", data_type, " (", onnx_data_type_name(data_type),
+                                          ") is not a numeric type ConvScope reads"));
     }
     for (int64_t dim : dims) {
         if (dim < 0) throw_format_error(where, ": dimension ", dim, " is negative in shape ", shape_to_string(dims));
@@ -307,7 +315,14 @@ void decode_attribute(MessageReader message, const DecodeContext& context, OnnxN
             case 2: f = message.as_float(); break;
             case 3: i = message.as_int64(); break;
             case 4: s = message.as_string(); break;
-            case 5: t = decode_tensor(message.as_message("t"), context).tensor; break;
+            case 5:
+                try {
+                    t = decode_tensor(message.as_message("t"), context).tensor;
+                } catch (const UnreadableTensorType& error) {
+                    seen_other = attr_tensor;
+                    if (node.unsupported_reason.empty()) node.unsupported_reason = error.what();
+                }
+                break;
             case 6: seen_other = attr_graph; break;
             case 7: {
                 std::vector<float> values;
@@ -350,6 +365,7 @@ void decode_attribute(MessageReader message, const DecodeContext& context, OnnxN
         case attr_int: node.attributes[name] = i.value_or(0); break;
         case attr_string: node.attributes[name] = s.value_or(std::string()); break;
         case attr_tensor:
+            if (!t && seen_other == attr_tensor) break;  // unreadable type, already noted
             if (!t) {
                 throw_format_error(message.context(), " at offset ", format_offset(attribute_offset), ": attribute '",
                                    name, "' has type TENSOR but no tensor (field 5)");
@@ -590,6 +606,28 @@ void check_graph(const OnnxGraph& graph, const std::string& file_name, std::vect
 
 // [SECTION] shape inference
 
+// Dimensions and integer attributes the inference works with are bounded so
+// that no sum or product of a few of them overflows int64; anything larger
+// (only a hostile or broken file has it) leaves the shape unknown.
+constexpr int64_t max_inferred_dim = int64_t{1} << 30;
+
+bool within_bounds(int64_t value) { return value >= -max_inferred_dim && value <= max_inferred_dim; }
+
+bool shape_within_bounds(const Shape& shape) {
+    return shape.size() <= static_cast<size_t>(limits::max_rank) &&
+           std::all_of(shape.begin(), shape.end(), within_bounds);
+}
+
+bool attributes_within_bounds(const Layer& layer) {
+    for (const auto& [key, value] : layer.attributes) {
+        if (auto i = std::get_if<int64_t>(&value); i && !within_bounds(*i)) return false;
+        if (auto list = std::get_if<std::vector<int64_t>>(&value)) {
+            if (!std::all_of(list->begin(), list->end(), within_bounds)) return false;
+        }
+    }
+    return true;
+}
+
 class ShapeInference {
 public:
     std::unordered_map<std::string, Shape> shapes;
@@ -598,7 +636,7 @@ public:
     const Shape* shape(const std::vector<std::string>& inputs, size_t index) const {
         if (index >= inputs.size() || inputs[index].empty()) return nullptr;
         auto found = shapes.find(inputs[index]);
-        return found == shapes.end() ? nullptr : &found->second;
+        return found == shapes.end() || !shape_within_bounds(found->second) ? nullptr : &found->second;
     }
 
     // Integer values of a constant input (initializer or Constant output).
@@ -608,7 +646,11 @@ public:
         if (found == constants.end() || found->second.rank() > 1) return std::nullopt;
         std::vector<int64_t> values;
         for (uint64_t i = 0; i < found->second.element_count(); ++i) {
-            values.push_back(static_cast<int64_t>(found->second.value_at(i)));
+            double value = found->second.value_at(i);
+            if (!(value >= -static_cast<double>(max_inferred_dim) && value <= static_cast<double>(max_inferred_dim))) {
+                return std::nullopt;
+            }
+            values.push_back(static_cast<int64_t>(value));
         }
         return values;
     }
@@ -618,11 +660,23 @@ public:
         auto found = constants.find(inputs[index]);
         if (found == constants.end() || found->second.rank() > 1) return std::nullopt;
         std::vector<double> values;
-        for (uint64_t i = 0; i < found->second.element_count(); ++i) values.push_back(found->second.value_at(i));
+        for (uint64_t i = 0; i < found->second.element_count(); ++i) {
+            double value = found->second.value_at(i);
+            if (!std::isfinite(value)) return std::nullopt;
+            values.push_back(value);
+        }
         return values;
     }
 
-    std::optional<Shape> infer(const Layer& layer) const;
+    std::optional<Shape> infer(const Layer& layer) const {
+        if (!attributes_within_bounds(layer)) return std::nullopt;
+        std::optional<Shape> shape = infer_unchecked(layer);
+        if (shape && !shape_within_bounds(*shape)) return std::nullopt;
+        return shape;
+    }
+
+private:
+    std::optional<Shape> infer_unchecked(const Layer& layer) const;
 };
 
 int64_t product(const Shape& shape, size_t begin, size_t end) {
@@ -630,6 +684,7 @@ int64_t product(const Shape& shape, size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
         if (shape[i] < 0) return -1;
         result *= shape[i];
+        if (result > max_inferred_dim) return -1;  // bounded dims keep this from overflowing first
     }
     return result;
 }
@@ -696,7 +751,7 @@ std::optional<Shape> sliding_window(const Layer& layer, const Shape& x, const st
     return out;
 }
 
-std::optional<Shape> ShapeInference::infer(const Layer& layer) const {
+std::optional<Shape> ShapeInference::infer_unchecked(const Layer& layer) const {
     const std::string& op = layer.type;
     const std::vector<std::string>& in = layer.inputs;
     const Shape* x = shape(in, 0);
@@ -840,6 +895,7 @@ std::optional<Shape> ShapeInference::infer(const Layer& layer) const {
                 return std::nullopt;
             } else {
                 known_product *= dim;
+                if (known_product > max_inferred_dim) return std::nullopt;
             }
             out.push_back(dim);
         }
@@ -849,6 +905,7 @@ std::optional<Shape> ShapeInference::infer(const Layer& layer) const {
                 if (copied[i]) continue;
                 if ((*x)[i] < 0) unknown = true;
                 else remaining *= (*x)[i];
+                if (remaining > max_inferred_dim) return std::nullopt;
             }
             out[static_cast<size_t>(infer_at)] =
                 (unknown || known_product == 0 || remaining % known_product != 0) ? -1 : remaining / known_product;
@@ -889,6 +946,7 @@ std::optional<Shape> ShapeInference::infer(const Layer& layer) const {
         if (op == "Unsqueeze") {
             if (!axes) return std::nullopt;
             size_t rank = x->size() + axes->size();
+            if (rank > static_cast<size_t>(limits::max_rank)) return std::nullopt;
             std::vector<bool> inserted(rank, false);
             for (int64_t axis : *axes) {
                 if (!normalize_axis(axis, rank) || inserted[static_cast<size_t>(axis)]) return std::nullopt;
@@ -903,6 +961,7 @@ std::optional<Shape> ShapeInference::infer(const Layer& layer) const {
         if (axes && !axes->empty()) {
             for (int64_t axis : *axes) {
                 if (!normalize_axis(axis, x->size())) return std::nullopt;
+                if ((*x)[static_cast<size_t>(axis)] > 1) return std::nullopt;  // only size-1 dims squeeze
                 removed[static_cast<size_t>(axis)] = true;
             }
         } else if (in.size() > 1 && !axes) {
@@ -946,7 +1005,9 @@ std::optional<Shape> ShapeInference::infer(const Layer& layer) const {
         if (!scales || scales->size() != x->size()) return std::nullopt;
         Shape out;
         for (size_t i = 0; i < x->size(); ++i) {
-            out.push_back((*x)[i] < 0 ? -1 : static_cast<int64_t>((*x)[i] * (*scales)[i]));
+            double scaled = static_cast<double>((*x)[i]) * (*scales)[i];
+            if ((*x)[i] >= 0 && !(scaled >= 0 && scaled <= static_cast<double>(max_inferred_dim))) return std::nullopt;
+            out.push_back((*x)[i] < 0 ? -1 : static_cast<int64_t>(scaled));
         }
         return out;
     }

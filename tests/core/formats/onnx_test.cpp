@@ -143,7 +143,7 @@ void check_against_summary(const Model& model, const nlohmann::json& expected) {
 
 const std::vector<std::string> good_fixtures = {
     "lenet_opset11", "lenet_opset13", "residual_opset11", "residual_opset13",
-    "depthwise_opset9", "depthwise_opset13", "typed_data", "subgraph", "unordered"};
+    "depthwise_opset9", "depthwise_opset13", "typed_data", "subgraph", "unordered", "shapes"};
 
 }  // namespace
 
@@ -227,6 +227,10 @@ TEST_CASE("ONNX subgraph attributes mark the node unsupported without failing th
     REQUIRE(branch);
     CHECK(branch->unsupported_reason.find("subgraph attributes are not supported") != std::string::npos);
     CHECK(model.find_layer("relu")->unsupported_reason.empty());
+    const Layer* labels = model.find_layer("labels");
+    REQUIRE(labels);
+    CHECK(labels->unsupported_reason.find("STRING") != std::string::npos);
+    CHECK(labels->unsupported_reason.find("labels_value") != std::string::npos);
 }
 
 TEST_CASE("ONNX graph checks: order and undefined inputs warn, cycles fail", "[onnx]") {

@@ -109,7 +109,10 @@ TEST_CASE("ZipArchive keeps the archive alive through member views", "[zip]") {
 TEST_CASE("ZipArchive rejects broken archives with a message naming the problem", "[zip]") {
     nlohmann::json expected = zip_expectations();
     REQUIRE(expected["bad"].size() >= 10);
-    for (auto& [archive_name, phrase] : expected["bad"].items()) {
+    for (auto& item : expected["bad"].items()) {
+        // A named copy: lambdas cannot capture structured bindings in C++17.
+        const std::string archive_name = item.key();
+        const nlohmann::json& phrase = item.value();
         INFO("archive " << archive_name);
         FileBytes bytes = read_file_bytes(zip_fixture_path(archive_name));
         // Open may succeed when the damage is inside a member; reading every
