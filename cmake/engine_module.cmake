@@ -1,0 +1,43 @@
+# ConvScope: the inference engine as a standalone WebAssembly ES module for
+# JavaScript (web/engine/convscope_engine.mjs wraps it), used by the app's
+# page, by Node (tests/js_api, bench/run_bench.mjs) and by anyone embedding
+# the engine in their own page.
+#
+# Include it from the top-level CMakeLists.txt after the core target:
+#     include(cmake/engine_module.cmake)
+# Output, a folder that can be published as is:
+#     ${CMAKE_BINARY_DIR}/engine/convscope_engine.mjs        the JS API (copied from web/engine/)
+#     ${CMAKE_BINARY_DIR}/engine/convscope_engine_wasm.mjs   Emscripten glue (ES6 factory)
+#     ${CMAKE_BINARY_DIR}/engine/convscope_engine_wasm.wasm
+# Built for speed, not size: -O3 for the glue and the link, SIMD128 on.
+if(EMSCRIPTEN AND NOT TARGET convscope_engine)
+    set(CONVSCOPE_ENGINE_ROOT "${CMAKE_CURRENT_LIST_DIR}/..")
+    file(GLOB CONVSCOPE_JS_API_SOURCES CONFIGURE_DEPENDS "${CONVSCOPE_ENGINE_ROOT}/src/js_api/*.cpp")
+    add_executable(convscope_engine ${CONVSCOPE_JS_API_SOURCES})
+    target_link_libraries(convscope_engine PRIVATE convscope_core)
+    target_include_directories(convscope_engine PRIVATE "${CONVSCOPE_ENGINE_ROOT}/src")
+    target_compile_options(convscope_engine PRIVATE -msimd128 -O3)
+    convscope_warnings(convscope_engine)
+    set(CONVSCOPE_ENGINE_EXPORTS
+        _malloc _free _cs_last_error _cs_file_buffer _cs_model_load _cs_model_info_json _cs_model_run
+        _cs_result_info_json _cs_result_data _cs_result_clear _cs_model_free
+        _cs_simd_peak_loop _cs_simd_peak_flops_per_iteration)
+    string(REPLACE ";" "," CONVSCOPE_ENGINE_EXPORTS "${CONVSCOPE_ENGINE_EXPORTS}")
+    set_target_properties(convscope_engine PROPERTIES
+        OUTPUT_NAME convscope_engine_wasm SUFFIX ".mjs"
+        RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/engine
+        LINK_DEPENDS "${CONVSCOPE_ENGINE_ROOT}/web/engine/convscope_engine.mjs;${CONVSCOPE_ENGINE_ROOT}/src/js_api/engine_extern_pre.js")
+    target_link_options(convscope_engine PRIVATE
+        -O3 -msimd128 -sASSERTIONS=0
+        -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createConvScopeEngineWasm
+        -sENVIRONMENT=web,node -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB -sTOTAL_STACK=1MB
+        -sEXPORTED_FUNCTIONS=${CONVSCOPE_ENGINE_EXPORTS}
+        -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8
+        # An embedding Node program keeps its own handlers for uncaught errors.
+        -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
+        --extern-pre-js "${CONVSCOPE_ENGINE_ROOT}/src/js_api/engine_extern_pre.js")
+    add_custom_command(TARGET convscope_engine POST_BUILD
+        COMMAND ${CMAKE_COMMAND} -E copy_if_different "${CONVSCOPE_ENGINE_ROOT}/web/engine/convscope_engine.mjs"
+                ${CMAKE_BINARY_DIR}/engine/convscope_engine.mjs
+        COMMENT "Copying the engine's JS API next to convscope_engine_wasm.mjs")
+endif()
