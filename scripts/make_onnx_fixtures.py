@@ -30,7 +30,8 @@ Models:
   external_data.onnx        an initializer with external data (must fail, naming it)
   shapes.onnx               ConvTranspose, Pad (input pads), ceil_mode MaxPool, Transpose,
                             ReduceMean, Squeeze (input axes), Flatten axis 0, Reshape with -1,
-                            batched MatMul, Concat axis -1, Gemm transA,
+                            batched MatMul, Concat axis -1, Gemm transA (two Gemms
+                            sharing one initializer),
                             Resize with sizes, SAME_UPPER AveragePool
   unordered.onnx            nodes out of topological order and an undefined input (warnings)
   cycle.onnx                two nodes feeding each other (must fail)
@@ -237,6 +238,8 @@ def shapes_model(rng):
         helper.make_node("MatMul", ["batched", "batched_w"], ["projected"], name="project"),
         helper.make_node("Concat", ["projected", "projected"], ["joined"], name="join", axis=-1),
         helper.make_node("Gemm", ["gemm_in", "gemm_w"], ["gemm_out"], name="gemm", transA=1),
+        # gemm_w is shared: a weight of both Gemm layers.
+        helper.make_node("Gemm", ["gemm_in", "gemm_w"], ["gemm_again"], name="gemm_again", transA=1, alpha=0.5),
         helper.make_node("Resize", ["X", "", "", "resize_sizes"], ["resized"], name="resize", mode="nearest"),
         helper.make_node("AveragePool", ["resized"], ["same_pooled"], name="same_pool", kernel_shape=[3, 3],
                          strides=[2, 2], auto_pad="SAME_UPPER"),
@@ -248,6 +251,7 @@ def shapes_model(rng):
         [helper.make_tensor_value_info("swapped", TensorProto.FLOAT, None),
          helper.make_tensor_value_info("joined", TensorProto.FLOAT, None),
          helper.make_tensor_value_info("gemm_out", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("gemm_again", TensorProto.FLOAT, None),
          helper.make_tensor_value_info("same_pooled", TensorProto.FLOAT, None)],
         initializers)
     return helper.make_model(graph, producer_name="convscope-fixtures", opset_imports=[helper.make_opsetid("", 13)])

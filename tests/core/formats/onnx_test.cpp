@@ -165,6 +165,23 @@ TEST_CASE("ONNX IR<4-style files list initializers as inputs; the reader drops t
     CHECK(model.inputs[0].name == "input");
 }
 
+TEST_CASE("ONNX shared initializers are a weight of every layer using them", "[onnx]") {
+    nlohmann::json expected = load_json(onnx_fixture("shapes.json"));
+    Model model = open_onnx(read_file_bytes(onnx_fixture("shapes.onnx")), "shapes.onnx");
+    const Layer* first = model.find_layer("gemm");
+    const Layer* second = model.find_layer("gemm_again");
+    REQUIRE(first);
+    REQUIRE(second);
+    REQUIRE(first->weight("gemm_w"));
+    REQUIRE(second->weight("gemm_w"));
+    uint64_t shared = first->weight("gemm_w")->tensor.element_count();
+    CHECK(shared == 42);
+    // Layers count it each time; the metadata counts each initializer once.
+    CHECK(model.total_parameters() == expected["parameter_total"].get<uint64_t>() + shared);
+    CHECK(model.metadata.at("initializer_parameters") == std::to_string(expected["parameter_total"].get<uint64_t>()));
+    CHECK(second->attribute_float("alpha", 1.0) == 0.5);
+}
+
 TEST_CASE("ONNX symbolic dimensions become -1", "[onnx]") {
     Model model = open_onnx(read_file_bytes(onnx_fixture("lenet_opset13.onnx")), "lenet_opset13.onnx");
     REQUIRE(model.inputs.size() == 1);
