@@ -47,5 +47,6 @@ int run_predict(const std::vector<std::string>& args);
 int run_h5dump(const std::vector<std::string>& args);
 int run_summary(const std::vector<std::string>& args);
 int run_weights(const std::vector<std::string>& args);
+int run_response(const std::vector<std::string>& args);
 
 }  // namespace convscope::cli

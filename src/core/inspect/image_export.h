@@ -1,0 +1,38 @@
+// Pictures for export: float maps coloured like the UI's heatmaps and
+// encoded as PNG (stb_image_write), so `convscope response --out x.png` and
+// the app's "Save .png" produce the same picture.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace convscope {
+
+enum class ExportColorMap : uint8_t {
+    diverging,  // blue - white - red, symmetric around zero
+    viridis,    // dark blue - green - yellow
+    grayscale,
+};
+
+// Value range for a map: [min, max] of the finite values, or symmetric
+// [-m, m] with m = max |value| for the diverging map. A constant map gets a
+// range of width 1 so colours stay defined.
+void color_range(const float* values, size_t count, ExportColorMap map, float* low, float* high);
+
+// RGB bytes (3 per value) for a row-major map, each value placed in
+// [low, high] then looked up in `map`. Non-finite values become black.
+std::vector<uint8_t> colorize(const float* values, size_t count, ExportColorMap map, float low, float high);
+
+// One colour of `map` at t in [0, 1] (clamped), as 0..255 RGB.
+void color_at(ExportColorMap map, float t, uint8_t rgb[3]);
+
+// PNG file bytes for 8-bit pixels (channels 1..4). Each pixel is repeated
+// `magnify` times in x and y (nearest neighbour) so a 3x3 kernel is not a
+// 3-pixel image. Throws Error for bad sizes.
+std::vector<uint8_t> encode_png(const uint8_t* pixels, int width, int height, int channels, int magnify = 1);
+
+// Convenience: colorize + encode with the map's own range.
+std::vector<uint8_t> heatmap_png(const float* values, int width, int height, ExportColorMap map, int magnify = 1);
+
+}  // namespace convscope
