@@ -20,7 +20,7 @@ if(EMSCRIPTEN AND NOT TARGET convscope_engine)
     convscope_warnings(convscope_engine)
     set(CONVSCOPE_ENGINE_EXPORTS
         _malloc _free _cs_last_error _cs_file_buffer _cs_model_load _cs_model_info_json _cs_model_run
-        _cs_result_info_json _cs_result_data _cs_result_clear _cs_model_free
+        _cs_result_info_json _cs_result_data _cs_result_clear _cs_model_free _cs_heap_bytes_in_use
         _cs_simd_peak_loop _cs_simd_peak_flops_per_iteration)
     string(REPLACE ";" "," CONVSCOPE_ENGINE_EXPORTS "${CONVSCOPE_ENGINE_EXPORTS}")
     set_target_properties(convscope_engine PROPERTIES

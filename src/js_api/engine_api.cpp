@@ -4,6 +4,11 @@
 // cmake/engine_module.cmake.
 #include "js_api/engine_api.h"
 
+#if defined(__EMSCRIPTEN__) || defined(__GLIBC__)
+#include <malloc.h>
+#define CONVSCOPE_HAS_MALLINFO 1
+#endif
+
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -250,6 +255,14 @@ void cs_result_clear(int model) {
 void cs_model_free(int model) {
     state().last_error.clear();
     state().models.erase(model);
+}
+
+uint32_t cs_heap_bytes_in_use() {
+#if defined(CONVSCOPE_HAS_MALLINFO)
+    return static_cast<uint32_t>(mallinfo().uordblks);
+#else
+    return 0;
+#endif
 }
 
 }  // extern "C"

@@ -60,6 +60,10 @@ void cs_result_clear(int model);
 
 void cs_model_free(int model);
 
+// Bytes currently allocated on the module's heap (malloc's in-use count),
+// for leak checks; 0 where the C library cannot tell.
+uint32_t cs_heap_bytes_in_use();
+
 // Benchmark probe: `iterations` rounds of mul+add on eight independent
 // f32x4 accumulators (64 FLOP per round), the most a WASM SIMD128 core can
 // issue without FMA. Returns a value derived from the accumulators so the

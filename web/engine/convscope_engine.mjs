@@ -110,6 +110,11 @@ class ConvScope {
         return new ConvScopeModel(this, handle, info);
     }
 
+    // Bytes of WebAssembly memory the engine holds (it grows, never shrinks).
+    get memoryBytes() { return this.#wasm.HEAPU8.length; }
+    // Bytes malloc'd inside it right now (for leak checks).
+    get heapBytesInUse() { return this.#wasm._cs_heap_bytes_in_use() >>> 0; }
+
     // The WASM SIMD128 mul+add peak in GFLOP/s (benchmark reference, not
     // needed to use the engine): the best of `repeats` timed loops.
     measureSimdPeak({ iterations = 20_000_000, repeats = 5 } = {}) {
