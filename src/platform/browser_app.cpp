@@ -61,6 +61,7 @@ struct BrowserApp {
     int canvas_height = 0;
     ImGuiMouseCursor cursor = ImGuiMouseCursor_Arrow;
     bool first_frame_reported = false;
+    bool gl_objects_created = false;  // by ImGui's GL backend, in its first NewFrame
 };
 
 // One app per page; the exported C functions below reach it through this.
@@ -98,8 +99,15 @@ void follow_canvas_size(BrowserApp& app) {
         app.pixel_ratio = ratio;
         ui::apply_style(ratio);
         ui::rebuild_fonts(app.font_ttf.empty() ? nullptr : app.font_ttf.data(), app.font_ttf.size(), ratio);
-        // Recreated (with the new font texture) by the next NewFrame.
-        ImGui_ImplOpenGL3_DestroyDeviceObjects();
+        // Only the font texture is replaced: ImGui 1.86's GL3 backend keeps
+        // its buffer sizes across DestroyDeviceObjects(), so recreating all
+        // device objects would make it write past fresh, empty buffers.
+        // Before the first frame the backend has no GL objects yet and makes
+        // the texture itself.
+        if (app.gl_objects_created) {
+            ImGui_ImplOpenGL3_DestroyFontsTexture();
+            ImGui_ImplOpenGL3_CreateFontsTexture();
+        }
     }
 }
 
@@ -110,6 +118,7 @@ void draw_frame(void* argument) {
     app.app.state().begin_frame();
 
     ImGui_ImplOpenGL3_NewFrame();
+    app.gl_objects_created = true;
     ImGui_ImplGlfw_NewFrame();
     ImGuiIO& io = ImGui::GetIO();
     io.DeltaTime = std::max(io.DeltaTime, min_delta_seconds);

@@ -76,8 +76,9 @@ void App::draw_workspace(float top, float bottom) {
     ImGui::SetNextWindowPos(ImVec2(viewport->Pos.x, top));
     ImGui::SetNextWindowSize(ImVec2(viewport->Size.x, height));
     const ImVec2 item_spacing = ImGui::GetStyle().ItemSpacing;
-    ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(item_spacing.x * 0.5f, item_spacing.y * 0.5f));
+    // Pushed in this order so the pop after Begin removes only the padding.
     ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(0.0f, 0.0f));
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(item_spacing.x * 0.5f, item_spacing.y * 0.5f));
     ImGui::Begin("##workspace", nullptr, fixed_window_flags | ImGuiWindowFlags_NoScrollbar);
     // Zero item spacing stays on for the layout itself (slots and splitters
     // abut exactly); each slot pushes normal spacing for its panels.
@@ -106,8 +107,10 @@ void App::draw_workspace(float top, float bottom) {
 }
 
 void App::draw_slot(PanelSlot slot, const char* id, float width, float height, ImVec2 item_spacing) {
-    ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, item_spacing);
     ImGui::BeginChild(id, ImVec2(width, height), true);
+    // Pushed inside the child: EndChild spaces the child in the parent with
+    // the spacing in force then, and the layout needs zero there.
+    ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, item_spacing);
     if (ImGui::BeginTabBar("tabs")) {
         for (const std::unique_ptr<Panel>& panel : panels_) {
             if (panel->slot() != slot) continue;
@@ -120,8 +123,8 @@ void App::draw_slot(PanelSlot slot, const char* id, float width, float height, I
         }
         ImGui::EndTabBar();
     }
-    ImGui::EndChild();
     ImGui::PopStyleVar();
+    ImGui::EndChild();
 }
 
 void App::draw_status_line(float height) {

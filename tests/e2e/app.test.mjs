@@ -99,10 +99,13 @@ async function dropOnCanvas(name, bytes) {
     }, { name, base64: Buffer.from(bytes).toString('base64') });
 }
 
-// Distinct colours in a PNG, decoded by the browser: a blank or one-colour
-// canvas has one or two, ImGui's anti-aliased text has hundreds.
-async function distinctColours(png) {
-    return page.evaluate(async (base64) => {
+// Reads a PNG back through the browser's decoder: how many distinct colours
+// it has (a blank or one-colour canvas has one or two, ImGui's anti-aliased
+// text hundreds) and how many bright (text) pixels fall in each named region
+// (fractions of the image), to catch a canvas where some windows were not
+// drawn.
+async function analysePng(png, regions = {}) {
+    return page.evaluate(async ({ base64, regions }) => {
         const image = new Image();
         image.src = 'data:image/png;base64,' + base64;
         await image.decode();
@@ -114,9 +117,30 @@ async function distinctColours(png) {
         const pixels = context2d.getImageData(0, 0, canvas.width, canvas.height).data;
         const colours = new Set();
         for (let i = 0; i < pixels.length; i += 4) colours.add((pixels[i] << 16) | (pixels[i + 1] << 8) | pixels[i + 2]);
-        return colours.size;
-    }, png.toString('base64'));
+        const bright = {};
+        for (const [name, [x0, y0, x1, y1]] of Object.entries(regions)) {
+            let count = 0;
+            for (let y = Math.floor(y0 * canvas.height); y < Math.floor(y1 * canvas.height); ++y) {
+                for (let x = Math.floor(x0 * canvas.width); x < Math.floor(x1 * canvas.width); ++x) {
+                    const i = (y * canvas.width + x) * 4;
+                    if (pixels[i] + pixels[i + 1] + pixels[i + 2] > 3 * 170) ++count;
+                }
+            }
+            bright[name] = count;
+        }
+        return { colours: colours.size, bright };
+    }, { base64: png.toString('base64'), regions });
 }
+
+// Where the default layout puts text: the menu bar, the Model panel (left,
+// top), the Layers panel (right) and the status line; as fractions of the
+// window, kept well inside each area.
+const layoutRegions = {
+    menu: [0.0, 0.0, 0.2, 0.025],
+    model_panel: [0.0, 0.05, 0.3, 0.35],
+    layers_panel: [0.35, 0.05, 0.95, 0.35],
+    status_line: [0.0, 0.965, 0.5, 1.0],
+};
 
 before(async () => {
     assert.ok(existsSync(path.join(distDir, 'index.html')),
@@ -134,7 +158,10 @@ before(async () => {
     page = context.pages()[0] || await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(String(error)));
     page.on('console', (message) => {
-        if (message.type() === 'error') pageErrors.push(`${message.text()} ${JSON.stringify(message.location())}`);
+        // WebGL reports misuse (bad buffer sizes, missing textures) as warnings.
+        if (message.type() === 'error' || /WebGL/.test(message.text())) {
+            pageErrors.push(`${message.type()}: ${message.text()} ${JSON.stringify(message.location())}`);
+        }
     });
 });
 
@@ -278,29 +305,67 @@ test('a file over the size limit is refused before it is read', async () => {
 });
 
 test('the screenshot shows the ImGui interface, not a blank canvas', async () => {
-    await waitForState(`(s) => s.frame > 0`);
+    // The refusal toast of the previous test is HTML and would add colours.
+    await page.evaluate(() => document.getElementById('toast').classList.add('hidden'));
+    const current = await state();
+    await waitForState(`(s) => s.frame > ${current.frame + 2}`);
     const png = await page.screenshot({ path: path.join(outputDir, 'app.png') });
-    const colours = await distinctColours(png);
-    console.log(`screenshot: ${colours} distinct colours (tests/e2e/output/app.png)`);
+    const { colours, bright } = await analysePng(png, layoutRegions);
+    console.log(`screenshot: ${colours} distinct colours, text pixels per area ${JSON.stringify(bright)} ` +
+                '(tests/e2e/output/app.png)');
     assert.ok(colours > 50, `only ${colours} colours: the canvas looks blank`);
+    for (const [area, count] of Object.entries(bright)) {
+        assert.ok(count > 20, `no text drawn in the ${area} area (${count} bright pixels)`);
+    }
 });
 
-test('text is rendered at the device pixel ratio', async () => {
-    // Emulated on the same page (a zoom or a move to a high-DPI screen does
-    // the same): the canvas's backing store must double, not stretch.
+test('a high-DPI screen gets a device-pixel canvas and crisp text', async () => {
+    // A second browser whose screen has devicePixelRatio 2.
+    const hiDpiDir = mkdtempSync(path.join(tmpdir(), 'convscope-e2e-dpr2-'));
+    const hiDpi = await chromium.launchPersistentContext(hiDpiDir, {
+        executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs,
+        viewport: { width: 800, height: 500 }, deviceScaleFactor: 2,
+    });
+    try {
+        const hiDpiPage = hiDpi.pages()[0] || await hiDpi.newPage();
+        await hiDpiPage.goto(server.url);
+        await hiDpiPage.waitForFunction(() => window.convscope.state().ready, null, { timeout: 30000 });
+        const scaled = await hiDpiPage.evaluate(() => window.convscope.state());
+        assert.equal(scaled.canvas.device_pixel_ratio, 2);
+        assert.equal(scaled.canvas.css_width, 800);
+        assert.equal(scaled.canvas.width, 1600);
+        assert.equal(scaled.canvas.height, 1000);
+        const png = await hiDpiPage.screenshot({ path: path.join(outputDir, 'app-dpr2.png') });
+        assert.equal(png.readUInt32BE(16), 1600, 'the screenshot is not in device pixels');
+        const { colours, bright } = await analysePng(png, layoutRegions);
+        assert.ok(colours > 50, 'the high-DPI canvas looks blank');
+        for (const [area, count] of Object.entries(bright)) {
+            assert.ok(count > 20, `no text drawn in the ${area} area at DPR 2 (${count} bright pixels)`);
+        }
+    } finally {
+        await hiDpi.close();
+        rmSync(hiDpiDir, { recursive: true, force: true });
+    }
+});
+
+test('the canvas follows a change of device pixel ratio (zoom, another screen)', async () => {
     const session = await context.newCDPSession(page);
-    await session.send('Emulation.setDeviceMetricsOverride',
-                       { width: 800, height: 500, deviceScaleFactor: 2, mobile: false });
-    const scaled = await waitForState('(s) => s.canvas.device_pixel_ratio === 2 && s.canvas.width === 1600');
-    assert.equal(scaled.canvas.height, 1000);
-    assert.equal(scaled.canvas.css_width, 800);
-    await waitForState(`(s) => s.frame > ${scaled.frame + 5}`);
-    const png = await page.screenshot({ path: path.join(outputDir, 'app-dpr2.png') });
-    assert.ok(await distinctColours(png) > 50);
-    await session.send('Emulation.clearDeviceMetricsOverride');
-    await session.detach();
+    try {
+        await session.send('Emulation.setDeviceMetricsOverride',
+                           { width: 800, height: 500, deviceScaleFactor: 2, mobile: false });
+        const scaled = await waitForState('(s) => s.canvas.device_pixel_ratio === 2 && s.canvas.width === 1600');
+        assert.equal(scaled.canvas.height, 1000);
+        await waitForState(`(s) => s.frame > ${scaled.frame + 5}`);
+        await session.send('Emulation.clearDeviceMetricsOverride');
+        const back = await waitForState('(s) => s.canvas.device_pixel_ratio === 1 && s.canvas.width === 1280');
+        await waitForState(`(s) => s.frame > ${back.frame + 5}`);
+    } finally {
+        await session.detach();
+    }
+    // GL errors from rebuilding the font texture would show up as console
+    // warnings; the last test fails on them.
 });
 
-test('no script errors on the page', () => {
+test('no script errors or WebGL errors on the page', () => {
     assert.deepEqual(pageErrors, []);
 });
