@@ -14,7 +14,7 @@
 // input must agree (max |diff| / output range < 1e-3); then warm-up runs, then
 // rounds of A, B, C interleaved so a change in machine load hits all three
 // alike; the table shows medians. FLOPs are counted from the graph (2 x MACs
-// of Conv and Gemm). The SIMD peak is a mul+add loop on eight f32x4
+// of Conv and Gemm). The SIMD peak is a mul+add loop on sixteen f32x4
 // accumulators compiled into our module (src/js_api/simd_peak.cpp).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -591,7 +591,7 @@ async function main() {
     console.log(`onnxruntime-web ${ort.env.versions.web} (wasm, 1 thread), tfjs-backend-wasm ${tf.version_core} (XNNPACK, SIMD, 1 thread), models: torch ${manifest.torch}, opset ${manifest.opset}, seed ${manifest.seed}`);
     console.log(`load average before: ${loadBefore}`);
     const peak = engines.cs.measureSimdPeak();
-    console.log(`WASM SIMD128 peak (mul+add, 8 f32x4 accumulators): ${fixed(peak)} GFLOP/s`);
+    console.log(`WASM SIMD128 peak (mul+add, 16 f32x4 accumulators): ${fixed(peak)} GFLOP/s`);
 
     const results = [];
     for (const entry of entries) {

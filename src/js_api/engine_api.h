@@ -64,8 +64,8 @@ void cs_model_free(int model);
 // for leak checks; 0 where the C library cannot tell.
 uint32_t cs_heap_bytes_in_use();
 
-// Benchmark probe: `iterations` rounds of mul+add on eight independent
-// f32x4 accumulators (64 FLOP per round), the most a WASM SIMD128 core can
+// Benchmark probe: `iterations` rounds of mul+add on sixteen independent
+// f32x4 accumulators (128 FLOP per round), the most a WASM SIMD128 core can
 // issue without FMA. Returns a value derived from the accumulators so the
 // loop cannot be optimised away. Not part of the model API.
 float cs_simd_peak_loop(int iterations);
