@@ -123,7 +123,9 @@ async function analysePng(png, regions = {}) {
             for (let y = Math.floor(y0 * canvas.height); y < Math.floor(y1 * canvas.height); ++y) {
                 for (let x = Math.floor(x0 * canvas.width); x < Math.floor(x1 * canvas.width); ++x) {
                     const i = (y * canvas.width + x) * 4;
-                    if (pixels[i] + pixels[i + 1] + pixels[i + 2] > 3 * 170) ++count;
+                    // Any light text colour (white, grey, the red of errors)
+                    // on the dark theme's backgrounds.
+                    if (Math.max(pixels[i], pixels[i + 1], pixels[i + 2]) > 170) ++count;
                 }
             }
             bright[name] = count;
