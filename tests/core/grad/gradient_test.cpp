@@ -53,9 +53,27 @@ void check_directional_derivatives(const std::string& path, const Target& target
             minus[i] -= static_cast<float>(h * direction[i]);
             analytic += static_cast<double>(direction[i]) * g.input_gradient.f32()[i];
         }
-        double numeric = (score(Tensor::from_floats(x.shape(), plus)) - score(Tensor::from_floats(x.shape(), minus))) / (2 * h);
-        INFO("trial " << trial << " analytic " << analytic << " numeric " << numeric);
-        CHECK(std::fabs(analytic - numeric) <= 0.02 * std::max(std::fabs(numeric), 0.05));
+        const double at_x = score(x);
+        const double at_plus = score(Tensor::from_floats(x.shape(), plus));
+        const double at_minus = score(Tensor::from_floats(x.shape(), minus));
+        const double numeric = (at_plus - at_minus) / (2 * h);
+        const double left_slope = (at_x - at_minus) / h, right_slope = (at_plus - at_x) / h;
+        const double tolerance = 0.02 * std::max(std::fabs(numeric), 0.05);
+        INFO("trial " << trial << " analytic " << analytic << " numeric " << numeric << " one-sided slopes "
+                      << left_slope << ", " << right_slope);
+        // A ReLU network is piecewise linear: with tens of thousands of ReLU
+        // and max-pool units, moving all inputs by +-h can cross a kink, and
+        // then the central difference is a blend of two different slopes
+        // (N-Harish mnist.h5, trial 0: the score's slope along the direction
+        // is -0.70 just left of x and -0.76 just right of it; the gradient,
+        // -0.707, matches the left one and every per-pixel difference at
+        // h = 1e-4). One-sided slopes that disagree beyond the tolerance show
+        // such a kink; the gradient must then lie between them. A wrong
+        // gradient (scale, sign, layout) still fails both checks.
+        const bool kink_inside_step = std::fabs(left_slope - right_slope) > tolerance;
+        const bool between_slopes = analytic >= std::min(left_slope, right_slope) - tolerance &&
+                                    analytic <= std::max(left_slope, right_slope) + tolerance;
+        CHECK((std::fabs(analytic - numeric) <= tolerance || (kink_inside_step && between_slopes)));
     }
 }
 
@@ -68,9 +86,12 @@ TEST_CASE("class-score gradients of ONNX fixtures match finite differences", "[g
 }
 
 TEST_CASE("class-score gradients of Keras fixtures match finite differences", "[grad][gradient]") {
-    for (const char* name : {"sequential_k2.h5", "sequential_k3.keras"}) {
-        check_directional_derivatives(std::string(CONVSCOPE_SOURCE_DIR "/tests/fixtures/keras/") + name, Target::class_score());
-    }
+    // Not tests/fixtures/keras/sequential_k3.keras: its Dense kernel is
+    // 27 x 2 while its Flatten yields 12 values (make_keras_fixtures.py draws
+    // the kernel as 3*3*3 rows), so no engine can run it; the Keras 3 case is
+    // the demo model below instead.
+    check_directional_derivatives(CONVSCOPE_SOURCE_DIR "/tests/fixtures/keras/sequential_k2.h5", Target::class_score());
+    check_directional_derivatives(CONVSCOPE_SOURCE_DIR "/assets/models/fashion_small.keras", Target::class_score());
 }
 
 TEST_CASE("gradients of the corpus models match finite differences", "[grad][gradient][corpus]") {
