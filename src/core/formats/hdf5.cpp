@@ -573,6 +573,19 @@ struct Object::State {
     uint64_t address = 0;
     int depth = 0;
     ObjectHeader header;
+    // Links parsed once per object: child() by child() lookups over a large
+    // group would otherwise re-read the whole group each time.
+    mutable std::once_flag links_once;
+    mutable std::vector<Link> links;
+
+    State() = default;
+    State(const State& other)
+        : file(other.file), path(other.path), address(other.address), depth(other.depth), header(other.header) {}
+
+    const std::vector<Link>& cached_links() const {
+        std::call_once(links_once, [this] { links = read_links(*file, header, concat("HDF5 ", path)); });
+        return links;
+    }
 };
 
 namespace {
@@ -676,9 +689,7 @@ bool Object::is_dataset() const { return find_message(state_->header, msg_layout
 std::vector<std::string> Object::children() const {
     std::vector<std::string> names;
     if (!is_group()) return names;
-    for (Link& link : read_links(*state_->file, state_->header, concat("HDF5 ", state_->path))) {
-        names.push_back(std::move(link.name));
-    }
+    for (const Link& link : state_->cached_links()) names.push_back(link.name);
     return names;
 }
 
@@ -689,8 +700,7 @@ std::optional<Object> resolve_relative(const Object::State& from, const std::str
 std::optional<Object> resolve_link(const Object::State& parent, const std::string& name, int hops) {
     std::string where = concat("HDF5 ", parent.path);
     if (!header_is_group(parent.header)) return std::nullopt;
-    std::vector<Link> links = read_links(*parent.file, parent.header, where);
-    for (const Link& link : links) {
+    for (const Link& link : parent.cached_links()) {
         if (link.name != name) continue;
         std::string path = join_path(parent.path, name);
         if (link.kind == Link::Kind::hard) {
@@ -744,7 +754,7 @@ std::optional<Object> resolve_relative(const Object::State& from, const std::str
 
 std::optional<std::string> Object::soft_link_target(const std::string& name) const {
     if (!is_group()) return std::nullopt;
-    for (const Link& link : read_links(*state_->file, state_->header, concat("HDF5 ", state_->path))) {
+    for (const Link& link : state_->cached_links()) {
         if (link.name == name && link.kind == Link::Kind::soft) return link.target;
     }
     return std::nullopt;

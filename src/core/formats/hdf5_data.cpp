@@ -45,6 +45,10 @@ Datatype parse_datatype(ByteReader& reader, const std::string& where, int depth)
             type.is_signed = bits & 0x08;
             type.bit_offset = reader.u16();
             type.bit_precision = reader.u16();
+            if (type.bit_precision == 0 || uint64_t(type.bit_offset) + type.bit_precision > 8ull * type.size) {
+                throw_format_error(where, ": integer of ", type.size, " bytes with bit offset ", type.bit_offset,
+                                   " and precision ", type.bit_precision, " at offset ", format_offset(at));
+            }
             break;
         case Datatype::Class::floating_point:
             if (bits & 0x40) {
