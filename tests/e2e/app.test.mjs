@@ -368,6 +368,53 @@ test('the canvas follows a change of device pixel ratio (zoom, another screen)',
     // warnings; the last test fails on them.
 });
 
+// A separate browser for a page that must refuse to start; returns what the
+// page shows once its problem message is up.
+async function problemShownBy(extraArgs, initScript) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'convscope-e2e-problem-'));
+    const browser = await chromium.launchPersistentContext(dir, {
+        executablePath: '/usr/bin/chromium', headless: true, args: [...chromiumArgs, ...extraArgs],
+        viewport: { width: 800, height: 500 },
+    });
+    try {
+        const problemPage = browser.pages()[0] || await browser.newPage();
+        if (initScript) await problemPage.addInitScript(initScript);
+        await problemPage.goto(server.url);
+        await problemPage.waitForSelector('#problem:not(.hidden)', { timeout: 30000 });
+        return {
+            title: await problemPage.textContent('#problem-title'),
+            loadingHidden: await problemPage.isHidden('#loading'),
+            scriptLoaded: await problemPage.evaluate(() => typeof window.Module === 'object' &&
+                                                           typeof window.Module._convscope_state_json === 'function'),
+            state: await problemPage.evaluate(() => window.convscope.state()),
+        };
+    } finally {
+        await browser.close();
+        rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+test('without WebGL the page says so instead of a blank canvas', async () => {
+    const shown = await problemShownBy(['--disable-webgl', '--disable-3d-apis']);
+    assert.match(shown.title, /WebGL 2/);
+    assert.ok(shown.loadingHidden);
+    assert.equal(shown.state.ready, false);
+});
+
+test('without WebAssembly SIMD the page says so and does not load the app', async () => {
+    // Stands in for an old browser: the probe module fails validation.
+    const shown = await problemShownBy([], () => {
+        const validate = WebAssembly.validate.bind(WebAssembly);
+        WebAssembly.validate = (bytes) => {
+            const view = new Uint8Array(bytes.buffer || bytes);
+            return view.includes(0x7b) ? false : validate(bytes);  // 0x7b: the v128 type
+        };
+    });
+    assert.match(shown.title, /SIMD/);
+    assert.equal(shown.scriptLoaded, false);
+    assert.equal(shown.state.ready, false);
+});
+
 test('no script errors or WebGL errors on the page', () => {
     assert.deepEqual(pageErrors, []);
 });
