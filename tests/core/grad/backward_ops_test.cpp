@@ -196,7 +196,10 @@ TEST_CASE("broadcasting binary backward matches finite differences for both oper
     std::vector<std::pair<Shape, Shape>> shapes = {{{2, 3, 4}, {2, 3, 4}}, {{2, 3, 4}, {4}}, {{2, 1, 4}, {3, 1}}, {{1}, {2, 3}}};
     for (BinaryKind kind : {BinaryKind::add, BinaryKind::subtract, BinaryKind::multiply, BinaryKind::divide, BinaryKind::maximum,
                             BinaryKind::minimum, BinaryKind::power}) {
-        for (const auto& [sa, sb] : shapes) {
+        for (const auto& shape_pair : shapes) {
+            // Named copies, not structured bindings: clang (em++) cannot capture those in lambdas.
+            const Shape sa = shape_pair.first;
+            const Shape sb = shape_pair.second;
             Tensor a = Tensor::from_floats(sa, random.floats(shape_element_count(sa), 0.5f, 2.0f));
             if (kind == BinaryKind::maximum || kind == BinaryKind::minimum) for (uint64_t i = 0; i < a.element_count(); ++i) a.mutable_f32()[i] += 3.0f * static_cast<float>(i % 2);
             Tensor b = Tensor::from_floats(sb, random.floats(shape_element_count(sb), 0.6f, 1.9f));
