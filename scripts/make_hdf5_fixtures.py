@@ -348,6 +348,13 @@ def make_old_style_large():
     write_expected("old_style_large", "v1 B-trees with internal nodes (groups and chunks), old-style soft links")
 
 
+def make_userblock():
+    with h5py.File(os.path.join(OUT, "userblock.h5"), "w", userblock_size=512) as f:
+        f.create_dataset("data", data=values((4,)))
+        f.attrs["note"] = "superblock at offset 512, base address 512"
+    write_expected("userblock", "512-byte user block before the superblock")
+
+
 def make_superblock_v2():
     with h5py.File(os.path.join(OUT, "superblock_v2.h5"), "w", libver=("v108", "v108")) as f:
         f.create_dataset("data", data=values((3, 3)), chunks=(2, 2), maxshape=(None, 3))
@@ -382,6 +389,7 @@ def main():
     make_links()
     make_old_style_large()
     make_superblock_v2()
+    make_userblock()
     make_corpus_expectations()
     total = 0
     for name in sorted(os.listdir(OUT)):

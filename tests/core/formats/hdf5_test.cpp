@@ -85,7 +85,7 @@ TEST_CASE("hdf5: every fixture reads as h5py reads it", "[hdf5]") {
     const char* const fixtures[] = {
         "basic_earliest", "basic_latest", "superblock_v1", "filters_earliest", "chunk_indexes",
         "chunk_indexes_large", "compact", "track_order", "dense", "strings", "split_attribute", "dtypes",
-        "old_style_large", "superblock_v2",
+        "old_style_large", "superblock_v2", "userblock",
     };
     for (const char* name : fixtures) {
         SECTION(name) { check_against_h5py(fixture_dir + name + ".h5", fixture_dir + name + ".json"); }
