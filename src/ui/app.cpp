@@ -5,6 +5,7 @@
 #include <imgui.h>
 
 #include "core/base/limits.h"
+#include "ui/panels/inspector_widgets.h"
 
 #ifndef CONVSCOPE_VERSION
 #define CONVSCOPE_VERSION "dev"
@@ -22,6 +23,7 @@ App::App() : panels_(make_panels()) {}
 
 void App::draw_frame() {
     const ImGuiViewport* viewport = ImGui::GetMainViewport();
+    handle_inspector_keys(state_);
     draw_menu_bar();
     const float status_height = ImGui::GetFrameHeight() + ImGui::GetStyle().WindowPadding.y;
     // The menu bar is one frame high; WorkPos only learns that a frame later.
@@ -114,7 +116,9 @@ void App::draw_slot(PanelSlot slot, const char* id, float width, float height, I
     if (ImGui::BeginTabBar("tabs")) {
         for (const std::unique_ptr<Panel>& panel : panels_) {
             if (panel->slot() != slot) continue;
-            if (ImGui::BeginTabItem(panel->title())) {
+            // A panel asked for by title (test hook, URL state) comes to the front.
+            const ImGuiTabItemFlags flags = state_.take_panel_request(panel->title()) ? ImGuiTabItemFlags_SetSelected : 0;
+            if (ImGui::BeginTabItem(panel->title(), nullptr, flags)) {
                 ImGui::BeginChild("content");
                 panel->draw(state_);
                 ImGui::EndChild();

@@ -1,7 +1,9 @@
 // Layers: the model's layers in execution order with type, output shape and
-// parameter count; a filter box narrows the list by name or type.
+// parameter count and FLOPs (with totals); a filter box narrows the list by name or type. Clicking
+// a row selects the layer in every inspector panel.
 #pragma once
 
+#include "core/inspect/flops.h"
 #include "ui/panels/panel.h"
 
 namespace convscope::ui {
@@ -14,8 +16,9 @@ public:
 
 private:
     char filter_[128] = {};
-    int selected_ = -1;
-    const Model* selection_model_ = nullptr;  // selection_ belongs to this model
+    int last_selected_ = -1;  // to scroll to a selection made elsewhere
+    const Model* cost_model_ = nullptr;  // cost_ belongs to this model
+    ModelCost cost_;
 };
 
 }  // namespace convscope::ui

@@ -1,0 +1,35 @@
+// Weights: the selected layer's arrays as get_weights() lists them (name,
+// shape, dtype), statistics and a histogram of one array, the kernels as a
+// grid of heatmaps (one input channel, or colour patches for RGB first
+// layers), one kernel enlarged with its numbers, the bias values, and
+// export of any array (.npy) or picture (.png).
+#pragma once
+
+#include "core/inspect/weight_stats.h"
+#include "ui/panels/panel.h"
+
+namespace convscope::ui {
+
+class WeightsPanel : public Panel {
+public:
+    const char* title() const override { return "Weights"; }
+    PanelSlot slot() const override { return PanelSlot::main; }
+    void draw(AppState& app) override;
+
+private:
+    int selected_array_ = 0;       // index into the layer's weights
+    int grid_channel_ = 0;         // input channel the kernel grid shows
+    bool rgb_patches_ = true;      // colour patches for 3-channel kernels
+    float kernel_cell_ = 6.0f;     // pixels per kernel weight in the grid (scaled by font size)
+    const Model* model_seen_ = nullptr;
+    const void* layer_seen_ = nullptr;
+    // Statistics of the selected array and the kernels' shared colour range,
+    // recomputed only when the array changes (big layers have millions of values).
+    const Weight* stats_for_ = nullptr;
+    WeightStatistics stats_;
+    Histogram histogram_;
+    const Weight* kernel_range_for_ = nullptr;
+    float kernel_extent_ = 1.0f;
+};
+
+}  // namespace convscope::ui
