@@ -60,14 +60,22 @@ std::vector<Mutation> make_mutations(const std::vector<uint8_t>& original, size_
 }
 
 MutationOutcome run_mutations(const std::vector<Mutation>& mutations, const std::string& file_name,
-                              double seconds_bound) {
+                              double seconds_bound, const AfterLoad& after_load, const MemoryProbe* memory) {
     MutationOutcome outcome;
     for (const Mutation& mutation : mutations) {
         auto bytes = std::make_shared<std::vector<uint8_t>>(mutation.bytes);
+        if (memory) memory->reset_peak();
         auto started = std::chrono::steady_clock::now();
         try {
             Model model = open_model(bytes, file_name);
             ++outcome.loaded;
+            if (after_load) {
+                try {
+                    if (after_load(model)) ++outcome.ran;
+                } catch (const Error&) {
+                    ++outcome.run_refused;
+                }
+            }
         } catch (const Error&) {
             ++outcome.clean_errors;
         } catch (const std::exception& error) {
@@ -78,6 +86,18 @@ MutationOutcome run_mutations(const std::vector<Mutation>& mutations, const std:
         if (seconds > outcome.slowest_seconds) {
             outcome.slowest_seconds = seconds;
             outcome.slowest_description = mutation.description;
+        }
+        if (memory) {
+            uint64_t peak = memory->peak_bytes();
+            if (peak > outcome.largest_peak_bytes) {
+                outcome.largest_peak_bytes = peak;
+                outcome.largest_peak_description = mutation.description;
+            }
+            if (memory->bound_bytes && peak > memory->bound_bytes) {
+                ++outcome.memory_hogs;
+                outcome.problems.push_back(file_name + ": " + mutation.description + ": peak heap " +
+                                           std::to_string(peak) + " bytes");
+            }
         }
         if (seconds > seconds_bound) {
             ++outcome.slow;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/model/model.h"
+
 namespace convscope::testing {
 
 struct Mutation {
@@ -24,18 +26,38 @@ std::vector<Mutation> make_mutations(const std::vector<uint8_t>& original, size_
 
 struct MutationOutcome {
     size_t loaded = 0;
+    size_t ran = 0;               // loaded, built and run by the `after_load` hook
+    size_t run_refused = 0;       // loaded, but the hook ended in a convscope::Error (engine refused)
     size_t clean_errors = 0;
     size_t other_exceptions = 0;  // exceptions that are not convscope::Error: a bug
     size_t slow = 0;              // took longer than the time bound: a hang in the making
+    size_t memory_hogs = 0;       // peak heap past MemoryProbe::bound_bytes: an OOM in the making
     double slowest_seconds = 0;
     std::string slowest_description;
+    uint64_t largest_peak_bytes = 0;  // with a MemoryProbe: the most heap one mutant took
+    std::string largest_peak_description;
     std::vector<std::string> problems;  // descriptions of other_exceptions and slow cases
 };
 
-// Loads every mutation through open_model (and runs a forward pass when a
-// `run` hook is given) and tallies the outcomes.
+// Called on each mutant that loads (e.g. build the engine and run it, see
+// bounded_run.h); returns true when it ran, false when it chose not to.
+// A convscope::Error it throws counts as run_refused; anything else as a
+// problem, like an exception from open_model.
+using AfterLoad = std::function<bool(const Model& model)>;
+
+// Peak heap measurement supplied by a program that counts its allocations
+// (tests/tools/mutation_report.cpp replaces the global operator new).
+struct MemoryProbe {
+    std::function<void()> reset_peak;      // peak := bytes live now
+    std::function<uint64_t()> peak_bytes;  // high-water mark since the reset, minus the bytes live at it
+    uint64_t bound_bytes = 0;              // a mutant past this is a problem (0: no bound)
+};
+
+// Loads every mutation through open_model (then calls `after_load` when
+// given) and tallies the outcomes; the time bound covers load and hook.
 MutationOutcome run_mutations(const std::vector<Mutation>& mutations, const std::string& file_name,
-                              double seconds_bound);
+                              double seconds_bound, const AfterLoad& after_load = nullptr,
+                              const MemoryProbe* memory = nullptr);
 
 // Model files under tests/fixtures and ../shared/corpus, by extension.
 std::vector<std::string> mutation_inputs(const std::string& source_dir);

@@ -50,6 +50,24 @@ Engine Engine::build(const Model& model) {
     if (model.layers.size() > limits::max_layers) {
         throw_limit_error("model has ", model.layers.size(), " layers; the limit is ", limits::max_layers);
     }
+    // Activations the file's declared shapes imply (batch 1) must fit the
+    // tensor limit: refusing here is cheaper and clearer than an
+    // out-of-memory halfway through a run.
+    for (const Layer& layer : model.layers) {
+        Shape shape = layer.output_shape;
+        bool known = !shape.empty();
+        for (size_t d = 0; d < shape.size(); ++d) {
+            if (shape[d] < 0 && d == 0) shape[d] = 1;
+            else if (shape[d] < 0) known = false;
+        }
+        if (!known) continue;
+        try {
+            shape_element_count(shape);
+        } catch (const LimitError& error) {
+            throw_limit_error("layer '", layer.name, "' (", layer.type, ") declares an output of shape ",
+                              shape_to_string(layer.output_shape), ", more than one activation may hold: ", error.what());
+        }
+    }
     std::map<std::string, int> value_by_name;
     auto add_value = [&](const std::string& name, const std::string& producer) {
         int index = static_cast<int>(engine.values_.size());
@@ -252,6 +270,9 @@ RunResult Engine::run(const std::map<std::string, Tensor>& feeds, const RunOptio
         std::vector<Tensor> outputs;
         try {
             outputs = step.run(inputs);
+        } catch (const LimitError& error) {
+            // Stays a LimitError: the model is fine, it is just too big to run here.
+            throw LimitError(concat("layer '", step.layer_name, "' (", step.layer_type, "): ", error.what()));
         } catch (const Error& error) {
             throw UnsupportedError(concat("layer '", step.layer_name, "' (", step.layer_type, "): ", error.what()));
         }

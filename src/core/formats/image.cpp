@@ -20,7 +20,12 @@ Tensor decode_image(ByteSpan bytes, const std::string& name, int desired_channel
     }
     int out_channels = desired_channels ? desired_channels : channels;
     Shape shape{height, width, out_channels};
-    shape_element_count(shape);  // throws LimitError past limits::max_tensor_elements
+    try {
+        shape_element_count(shape);  // throws LimitError past limits::max_tensor_elements
+    } catch (const LimitError& error) {
+        throw_limit_error(name, ": image of ", width, " x ", height, " x ", out_channels, " is too large to decode (",
+                          error.what(), ")");
+    }
     unsigned char* pixels = stbi_load_from_memory(bytes.data, static_cast<int>(bytes.size), &width, &height, &channels, out_channels);
     if (!pixels) throw_format_error(name, ": image decoding failed (", stbi_failure_reason(), ")");
     Tensor out = Tensor::zeros(DType::f32, shape);

@@ -390,6 +390,16 @@ ZipMemberBytes ZipArchive::view(const std::string& name) const {
             throw_limit_error(archive_name, ": member '", name, "' declares ", entry.uncompressed_size,
                               " uncompressed bytes, more than one inflate call handles");
         }
+        // Deflate cannot expand a stream more than 1032:1 (a 258-byte match
+        // costs at least 2 bits), so a larger declared size is a lie, and
+        // refusing it here keeps a tiny archive from allocating a gigabyte.
+        constexpr uint64_t max_deflate_ratio = 1032;
+        if (entry.uncompressed_size > entry.compressed_size * max_deflate_ratio + 64) {
+            throw_format_error(archive_name, ": deflated member '", name, "' at ", format_offset(entry.data_offset),
+                               " declares ", entry.uncompressed_size, " uncompressed bytes from ",
+                               entry.compressed_size, " compressed; deflate expands at most ", max_deflate_ratio,
+                               ":1");
+        }
         uint64_t before = state_->decompressed_bytes.fetch_add(entry.uncompressed_size);
         if (before + entry.uncompressed_size > limits::max_decompressed_bytes) {
             state_->decompressed_bytes.fetch_sub(entry.uncompressed_size);

@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""Writes the hand-built hostile inputs of tests/fixtures/regressions/ (the
+fuzzer-found ones are copied there as found). Each targets one limit that
+must be enforced before anything is allocated or recursed into; the
+README in that folder has a line per file.
+
+Run with Debian's Python:  /usr/bin/python3 scripts/make_regressions.py
+Deterministic: no random input, fixed ZIP timestamps.
+"""
+
+import io
+import json
+import os
+import struct
+import zipfile
+import zlib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "tests", "fixtures", "regressions")
+
+
+def write(name, data):
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(data)
+    print("%s: %d bytes" % (name, len(data)))
+
+
+def deep_json():
+    # 5000 nested lists inside a model config: a recursive parser (or a
+    # recursive walk over the parsed tree) overflows the stack.
+    depth = 5000
+    text = '{"class_name": "Sequential", "config": {"layers": ' + "[" * depth + "]" * depth + "}}"
+    write("deep_nesting_config.json", text.encode())
+
+
+def huge_activation_config():
+    # A valid Sequential whose declared shapes need 2^34 floats for one
+    # activation: the engine must refuse it with a LimitError at build.
+    config = {"class_name": "Sequential", "config": {"name": "huge", "layers": [
+        {"class_name": "InputLayer", "config": {"name": "input", "batch_input_shape": [None, 8192, 8192, 3],
+                                                "dtype": "float32"}},
+        {"class_name": "Conv2D", "config": {"name": "conv", "filters": 256, "kernel_size": [1, 1],
+                                            "strides": [1, 1], "padding": "same", "activation": "linear",
+                                            "use_bias": False, "data_format": "channels_last"}},
+    ]}}
+    write("huge_activation_config.json", json.dumps(config).encode())
+
+
+def png_chunk(kind, body):
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+
+def huge_png():
+    # A 20000 x 20000 grey header over a tiny body: 400 M samples, within
+    # stb_image's own 2^30 bound but past our tensor limit (256 M), so only
+    # our check before decoding stops the 400 MB + 1.6 GB allocations.
+    ihdr = struct.pack(">IIBBBBB", 20000, 20000, 8, 0, 0, 0, 0)
+    data = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(b"\0" * 64)) + \
+        png_chunk(b"IEND", b"")
+    write("huge_dimensions.png", data)
+
+
+def huge_npy():
+    # A .npy header declaring 10^12 float32 elements over no data.
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }"
+    header += " " * (64 - (10 + len(header) + 1) % 64) + "\n"
+    write("huge_shape.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+
+
+def zip_size_lie():
+    # A .keras archive whose config.json is 11 deflated bytes that claim to
+    # inflate to ~1 GB: the reader allocated the claimed size before
+    # inflating. Sizes are patched in both the local and the central header.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in ("metadata.json", "config.json"):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, b"{}")
+    data = bytearray(buffer.getvalue())
+    claimed = 0x3FFFFFF0
+    position = 0
+    while True:
+        position = data.find(b"PK\x01\x02", position)
+        if position < 0:
+            break
+        name_length = struct.unpack_from("<H", data, position + 28)[0]
+        name = bytes(data[position + 46:position + 46 + name_length])
+        if name == b"config.json":
+            struct.pack_into("<I", data, position + 24, claimed)
+            local = struct.unpack_from("<I", data, position + 42)[0]
+            struct.pack_into("<I", data, local + 22, claimed)
+        position += 4
+    write("zip_declared_size_lie.keras", bytes(data))
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    deep_json()
+    huge_activation_config()
+    huge_png()
+    huge_npy()
+    zip_size_lie()
+
+
+if __name__ == "__main__":
+    main()
