@@ -48,5 +48,6 @@ int run_h5dump(const std::vector<std::string>& args);
 int run_summary(const std::vector<std::string>& args);
 int run_weights(const std::vector<std::string>& args);
 int run_response(const std::vector<std::string>& args);
+int run_explain(const std::vector<std::string>& args);
 
 }  // namespace convscope::cli

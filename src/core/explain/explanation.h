@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/grad/gradient.h"
 #include "core/tensor/tensor.h"
@@ -30,5 +31,12 @@ Tensor fold_channels(const Tensor& tensor, DataLayout layout, ChannelFold fold);
 
 // [h, w] -> [height, width], half-pixel bilinear.
 Tensor upsample_map(const Tensor& map, int64_t height, int64_t width);
+
+// RGB bytes [H][W][3] of `map` (an explanation's [H, W] map) coloured and
+// blended over the model input it explains (what the model saw, stretched
+// to 0..255 over its own range, grey when it has one channel). Signed maps
+// use the diverging colours, non-negative ones viridis; `opacity` is the
+// heatmap's weight in 0..1. Used by `convscope explain --out x.png`.
+std::vector<uint8_t> overlay_on_input(const Tensor& input, DataLayout layout, const Tensor& map, float opacity = 0.55f);
 
 }  // namespace convscope
