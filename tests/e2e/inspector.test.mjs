@@ -154,6 +154,9 @@ test('the first convolution is selected and lists a 3x3x1x5 kernel', async () =>
     await press('ArrowRight');
     const right = await waitForState('(s) => s.inspect.kernel === 1');
     assert.equal(right.inspect.kernel, 1);
+    await inspect({ panel: 'Weights' });
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(outputDir, 'inspector-weights.png') });
 });
 
 test('kernel responses for shoe and t-shirt x kernels 0 and 1 equal the CLI output', async () => {
@@ -194,7 +197,7 @@ test('kernel responses for shoe and t-shirt x kernels 0 and 1 equal the CLI outp
     const withOutput = await waitForState(`(s) => s.inspect.responses.some((r) => r.layer_output && r.sample_index === ${shoe})`);
     const real = withOutput.inspect.responses.find((r) => r.layer_output && r.sample_index === shoe && r.kernel === 1);
     assert.ok(real && real.min >= 0, 'ReLU output is never negative');
-    await inspect({ layer_output: false });
+    await inspect({ layer_output: false, panel: 'Kernel response' });
     await page.waitForTimeout(300);
     const shot = await page.screenshot({ path: path.join(outputDir, 'inspector-compare.png') });
     assert.ok(shot.length > 10000);
@@ -240,7 +243,10 @@ test('a real corpus model opens, lists its layers and predicts', async () => {
     assert.ok(top[0].probability > 0 && total <= 1.0001, JSON.stringify(top));
     // A Fashion-MNIST model: the labels are the data set's names.
     assert.ok(description_has(top[0].label), `label ${top[0].label}`);
+    await inspect({ panel: 'Feature maps', layer: 'conv2d_1' });
+    await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(outputDir, 'inspector-corpus.png') });
+    await inspect({ layer: 'conv2d' });
 });
 
 function description_has(label) {
@@ -271,6 +277,9 @@ test('a picture dropped on the page joins the images instead of replacing the mo
     assert.equal(added.shape[2], 3);
     assert.equal(after.model.file.name, before.model.file.name);
     await waitForState('(s) => s.inspect.prediction && s.inspect.prediction.image === "rgb_shoe.png"');
+    await inspect({ panel: 'Images' });
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(outputDir, 'inspector-images.png') });
 });
 
 test('no script errors on the page', () => {

@@ -53,7 +53,9 @@ void ImagesPanel::draw(AppState& app) {
         const InspectImage& image = inspection.images()[static_cast<size_t>(current)];
         ImGui::Text("Current: %s", image.name.c_str());
         ImGui::TextDisabled("%s", shape_to_string_x(image.pixels.shape()).c_str());
-        draw_picture(image, std::max(1.0f, font * 4.0f / static_cast<float>(std::max<int64_t>(1, image.pixels.shape()[0] / 28))) / 4.0f * 3.0f);
+        // Both pictures about eight lines of text tall, whatever their size.
+        const float target = font * 8.0f;
+        draw_picture(image, target / static_cast<float>(std::max<int64_t>(1, std::max(image.pixels.shape()[0], image.pixels.shape()[1]))));
         if (const Tensor* input = inspection.request_input(current)) {
             ImGui::SameLine();
             ImGui::BeginGroup();
@@ -66,7 +68,7 @@ void ImagesPanel::draw(AppState& app) {
             }
             HeatmapStyle style = style_for(ColorMap::grayscale, plane.data(), plane.size());
             draw_map("input:" + std::to_string(image.id) + ":" + describe_preprocessing(settings), 1, plane.data(), w, h,
-                     std::max(1.0f, 3.0f * 28.0f / static_cast<float>(std::max<int64_t>(h, 1)) * font / 15.0f), style, "model input");
+                     target / static_cast<float>(std::max<int64_t>(1, std::max(h, w))), style, "model input");
             ImGui::TextDisabled("model input, %.3g .. %.3g", style.low, style.high);
             ImGui::EndGroup();
         }

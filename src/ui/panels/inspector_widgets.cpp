@@ -34,11 +34,11 @@ bool draw_map(const std::string& key, uint64_t version, const float* values, int
     const ImVec2 size(cell * static_cast<float>(width), cell * static_cast<float>(height));
     renderer.draw(texture, size, style);
     const bool clicked = ImGui::IsItemClicked();
-    if (ImGui::IsItemHovered()) {
+    if (title && ImGui::IsItemHovered()) {
         const ImVec2 mouse = ImGui::GetIO().MousePos;
         const int64_t x = std::clamp<int64_t>(static_cast<int64_t>((mouse.x - origin.x) / cell), 0, width - 1);
         const int64_t y = std::clamp<int64_t>(static_cast<int64_t>((mouse.y - origin.y) / cell), 0, height - 1);
-        ImGui::SetTooltip("%s\n(y %lld, x %lld) = %.6g", title ? title : "", static_cast<long long>(y),
+        ImGui::SetTooltip("%s\n(y %lld, x %lld) = %.6g", title, static_cast<long long>(y),
                           static_cast<long long>(x), values[y * width + x]);
     }
     return clicked;

@@ -19,8 +19,8 @@ namespace convscope::ui {
 HeatmapStyle style_for(ColorMap map, const float* values, size_t count);
 
 // Draws a height x width map through the heatmap renderer at `cell` pixels
-// per value; when hovered, a tooltip shows "title (y, x) = value". Returns
-// true when clicked.
+// per value; when hovered, a tooltip shows "title (y, x) = value" (none when
+// title is null: the caller draws its own). Returns true when clicked.
 bool draw_map(const std::string& key, uint64_t version, const float* values, int64_t width, int64_t height,
               float cell, const HeatmapStyle& style, const char* title);
 

@@ -213,7 +213,7 @@ void ResponsePanel::draw(AppState& app) {
         }
         shared = style_for(color_map, all.data(), all.size());
     }
-    const float cell = std::max(1.0f, font * 6.0f / 26.0f);
+    const float cell = std::max(1.0f, font * 7.0f / 26.0f);
     if (ImGui::BeginTable("compare", static_cast<int>(inspection.compare_kernels.size()) + 1, ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_BordersInnerV)) {
         ImGui::TableNextRow();
         ImGui::TableSetColumnIndex(0);

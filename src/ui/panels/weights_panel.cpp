@@ -135,7 +135,8 @@ void WeightsPanel::draw(AppState& app) {
             tooltip("Which input channel's slice of every kernel the grid shows");
         }
         grid_channel_ = std::clamp(grid_channel_, 0, static_cast<int>(kernels->in_channels - 1));
-        const float cell = std::max(2.0f, ImGui::GetFontSize() * 0.4f * kernel_cell_ / 6.0f * (kernels->height <= 3 ? 2.0f : 1.0f));
+        // About three lines of text per kernel, at least 2 pixels per weight.
+        const float cell = std::max(2.0f, ImGui::GetFontSize() * 3.0f / static_cast<float>(std::max(kernels->width, kernels->height)));
         const float tile = cell * static_cast<float>(std::max(kernels->width, kernels->height)) + ImGui::GetStyle().ItemSpacing.x;
         const int per_row = std::max(1, static_cast<int>(ImGui::GetContentRegionAvail().x / tile));
         HeatmapStyle style;
@@ -154,8 +155,17 @@ void WeightsPanel::draw(AppState& app) {
             } else {
                 std::vector<float> slice = kernels->slice(k, grid_channel_);
                 const std::string key = "kernel:" + layer.name + ":" + std::to_string(k) + ":" + std::to_string(grid_channel_);
-                if (draw_map(key, 1, slice.data(), kernels->width, kernels->height, cell, style, ("kernel " + std::to_string(k)).c_str())) {
+                if (draw_map(key, 1, slice.data(), kernels->width, kernels->height, cell, style, nullptr)) {
                     inspection.select_kernel(k);
+                }
+                if (ImGui::IsItemHovered()) {
+                    // The hovered kernel, enlarged with its numbers (replaces draw_map's value tooltip).
+                    ImGui::BeginTooltip();
+                    ImGui::Text("kernel %lld, input channel %d (click to select)", static_cast<long long>(k), grid_channel_);
+                    draw_map(key + ":tip", 1, slice.data(), kernels->width, kernels->height, ImGui::GetFontSize() * 1.5f, style, nullptr);
+                    ImGui::SameLine();
+                    draw_numbers(slice.data(), kernels->width, kernels->height);
+                    ImGui::EndTooltip();
                 }
             }
             ImGui::EndGroup();

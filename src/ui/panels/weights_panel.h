@@ -20,7 +20,6 @@ private:
     int selected_array_ = 0;       // index into the layer's weights
     int grid_channel_ = 0;         // input channel the kernel grid shows
     bool rgb_patches_ = true;      // colour patches for 3-channel kernels
-    float kernel_cell_ = 6.0f;     // pixels per kernel weight in the grid (scaled by font size)
     const Model* model_seen_ = nullptr;
     const void* layer_seen_ = nullptr;
     // Statistics of the selected array and the kernels' shared colour range,
