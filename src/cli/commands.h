@@ -49,5 +49,6 @@ int run_summary(const std::vector<std::string>& args);
 int run_weights(const std::vector<std::string>& args);
 int run_response(const std::vector<std::string>& args);
 int run_explain(const std::vector<std::string>& args);
+int run_visualize(const std::vector<std::string>& args);
 
 }  // namespace convscope::cli
