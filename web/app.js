@@ -1,7 +1,8 @@
 // ConvScope page glue: feature checks, loading convscope.js, the font, file
-// drop and the file chooser, the WebGL context-lost message, and the start of
-// the test hook (window.convscope; src/platform/browser_library.js completes
-// it once the app runs).
+// drop and the file chooser, ?model=URL, the WebGL context-lost message,
+// restarting the module in place after a WASM trap or abort, and the start
+// of the test hook (window.convscope; src/platform/browser_library.js and
+// src/platform/browser_session.cpp complete it once the app runs).
 //
 // Files never leave the page: a dropped or chosen File is read into an
 // ArrayBuffer and copied into WASM memory.
@@ -12,15 +13,17 @@
     const pageState = hook._page = hook._page || {};
     const page = window.convscopePage = {};
 
-    const canvas = document.getElementById('canvas');
+    // Replaced by a fresh element when the module restarts after a fault.
+    let canvas = document.getElementById('canvas');
     const loading = document.getElementById('loading');
     const loadingText = document.getElementById('loading-text');
     const dropTarget = document.getElementById('drop-target');
     const fileInput = document.getElementById('file-input');
     const toast = document.getElementById('toast');
 
-    // Until the app runs, the hook reports only what the page knows.
-    hook.state = function () {
+    // Until the app runs (and while it restarts), the hook reports only what
+    // the page knows.
+    const pageOnlyState = hook.state = function () {
         return {
             ready: false,
             frame: 0,
@@ -30,6 +33,7 @@
             status: pageState.problem || 'loading',
             first_frame_ms: null,
             context_lost: !!pageState.contextLost,
+            faults: pageState.faults || 0,
         };
     };
 
@@ -85,12 +89,20 @@
         return null;
     }
 
+    // Content-Security-Policy violations (index.html's meta tag), for the
+    // e2e test: the page must work entirely within its policy.
+    pageState.cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (event) => {
+        pageState.cspViolations.push(event.violatedDirective + ' ' + (event.blockedURI || ''));
+    });
+
     const problem = missingFeature();
     if (problem) {
         showProblem(problem[0], problem[1], false);
         return;
     }
 
+    function attachCanvasListeners() {
     canvas.addEventListener('webglcontextlost', (event) => {
         // Without preventDefault the browser would never try to restore it;
         // the app does not rebuild its GL objects, so a reload is the way back.
@@ -109,6 +121,8 @@
         showProblem(noWebGL2[0], noWebGL2[1] + (contextCreationError ? ' (' + contextCreationError + ')' : ''), false);
     };
     canvas.addEventListener('contextmenu', (event) => event.preventDefault());
+    }
+    attachCanvasListeners();
 
     // ---- files -----------------------------------------------------------
 
@@ -129,7 +143,7 @@
             return;
         }
         file.arrayBuffer().then(
-            (buffer) => hook.openBytes(file.name, new Uint8Array(buffer)),
+            (buffer) => callApp(() => hook.openBytes(file.name, new Uint8Array(buffer))),
             (failure) => {
                 const message = file.name + ': the browser could not read the file (' + failure + ')';
                 hook.reportError(message);
@@ -137,6 +151,56 @@
             });
     }
     page.openFile = openFile;
+
+    // ?model=URL: the page fetches the model itself (the server must allow
+    // cross-origin requests unless it is this site), then opens the bytes as
+    // if dropped. The app remembers the URL so the address names the model.
+    function reportOpenFailure(message) {
+        hook.reportError(message);
+        showToast(message);
+    }
+    async function openUrl(address) {
+        let url;
+        try {
+            url = new URL(address, window.location.href);
+        } catch (failure) {
+            reportOpenFailure('could not fetch ' + address + ': not a valid URL');
+            return false;
+        }
+        if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+            reportOpenFailure('could not fetch ' + address + ': only http and https addresses can be opened');
+            return false;
+        }
+        const limit = hook.maxFileBytes();
+        let bytes;
+        try {
+            const response = await fetch(url.href, { mode: 'cors', credentials: 'omit' });
+            if (!response.ok) {
+                reportOpenFailure('could not fetch ' + address + ': the server answered HTTP ' + response.status +
+                                  (response.statusText ? ' ' + response.statusText : ''));
+                return false;
+            }
+            const declared = Number(response.headers.get('content-length'));
+            if (declared > limit) {
+                reportOpenFailure(address + ' is ' + declared + ' bytes; ConvScope opens files up to ' + limit +
+                                  ' bytes (Help > Limits). The file was not downloaded.');
+                return false;
+            }
+            bytes = new Uint8Array(await response.arrayBuffer());
+        } catch (failure) {
+            // fetch() rejects with a bare TypeError for both CORS refusals and
+            // network failures; the browser does not say which, on purpose.
+            reportOpenFailure('could not fetch ' + address + ': the server does not allow cross-origin requests ' +
+                              'or is unreachable');
+            return false;
+        }
+        const name = decodeURIComponent(url.pathname.split('/').pop() || '') || url.hostname;
+        return callApp(() => {
+            hook.noteModelSource(address);
+            return hook.openBytes(name, bytes);
+        });
+    }
+    hook.openUrl = openUrl;
 
     page.openFileDialog = function () {
         fileInput.click();
@@ -182,31 +246,122 @@
 
     page.onFirstFrame = function () {
         loading.classList.add('hidden');
+        if (restartMessage) {
+            hook.reportError(restartMessage);
+            restartMessage = '';
+        }
         if (pendingFile) {
             const file = pendingFile;
             pendingFile = null;
             openFile(file);
+        } else if (!restarted) {
+            const modelUrl = new URLSearchParams(window.location.search).get('model');
+            if (modelUrl) openUrl(modelUrl);
         }
     };
 
+    // ---- faults ----------------------------------------------------------
+    // A C++ exception is caught in C++ (the frame guard and the exported
+    // functions). A WASM trap (unreachable, out-of-bounds access) or abort()
+    // cannot be: it leaves the module's memory in an unknown state. The page
+    // then starts a fresh module in place (same page, fresh canvas), says
+    // what happened, and gives up after three faults in a minute.
+    let restarted = false;
+    let restarting = false;
+    let restartMessage = '';
+    const recentFaults = [];
+
+    function isModuleFault(error) {
+        return (typeof WebAssembly === 'object' && error instanceof WebAssembly.RuntimeError) ||
+               /^Aborted\(/.test(String(error && error.message || error));
+    }
+    // Runs a call into the module; a fault restarts it instead of escaping.
+    function callApp(call) {
+        try {
+            return call();
+        } catch (error) {
+            if (!isModuleFault(error)) throw error;
+            restartAfterFault(error);
+            return false;
+        }
+    }
+    function restartAfterFault(error) {
+        if (restarting) return;
+        const reason = String(error && error.message || error);
+        const now = performance.now();
+        while (recentFaults.length && now - recentFaults[0] > 60000) recentFaults.shift();
+        recentFaults.push(now);
+        pageState.faults = (pageState.faults || 0) + 1;
+        pageState.lastFault = reason;
+        if (recentFaults.length > 3) {
+            showProblem('ConvScope stopped', 'The app hit internal errors repeatedly (' + reason + '). ' +
+                        'Reload the page to start again.', true);
+            return;
+        }
+        restarting = true;
+        // Detach the stopped runtime: GLFW's window-level listeners would
+        // otherwise feed keys to the new one twice; its canvas listeners go
+        // with the canvas.
+        try {
+            const glfw = window.GLFW;
+            if (glfw) {
+                window.removeEventListener('keydown', glfw.onKeydown, true);
+                window.removeEventListener('keypress', glfw.onKeyPress, true);
+                window.removeEventListener('keyup', glfw.onKeyup, true);
+                window.removeEventListener('blur', glfw.onBlur, true);
+            }
+        } catch (ignored) { /* nothing to detach */ }
+        const fresh = canvas.cloneNode(false);
+        canvas.replaceWith(fresh);
+        canvas = fresh;
+        attachCanvasListeners();
+        pageState.firstFrameMs = null;
+        hook.state = pageOnlyState;
+        restarted = true;
+        restartMessage = 'ConvScope restarted after an internal error (' + reason + '). ' +
+                         'Open the model again; this page and its address were kept.';
+        showToast(restartMessage);
+        // Let the failing call unwind before the new module starts.
+        setTimeout(() => {
+            restarting = false;
+            startApp();
+        }, 0);
+    }
+    window.addEventListener('error', (event) => {
+        if (isModuleFault(event.error)) {
+            event.preventDefault();
+            restartAfterFault(event.error);
+        }
+    });
+    window.addEventListener('unhandledrejection', (event) => {
+        if (isModuleFault(event.reason)) {
+            event.preventDefault();
+            restartAfterFault(event.reason);
+        }
+    });
+
     // Fetched alongside the app; main() picks it up (convscope_browser_take_font).
+    // Kept for a restart: the module takes pageState.font and drops it.
+    let fontBuffer = null;
     const fontReady = fetch('assets/fonts/DejaVuSans.ttf')
         .then((response) => (response.ok ? response.arrayBuffer() : null))
         .catch(() => null)
-        .then((buffer) => { pageState.font = buffer; });
+        .then((buffer) => { fontBuffer = buffer; });
 
+    function startApp() {
     window.Module = {
         canvas: canvas,
         preRun: [function () {
             Module.addRunDependency('convscope-font');
-            fontReady.then(() => Module.removeRunDependency('convscope-font'));
+            fontReady.then(() => {
+                pageState.font = fontBuffer;
+                Module.removeRunDependency('convscope-font');
+            });
         }],
         print: (text) => console.log(text),
         printErr: (text) => console.warn(text),
-        onAbort: (what) => {
-            showProblem('ConvScope stopped', 'The app hit an internal error and stopped (' + what + '). ' +
-                        'Reload the page to start again.', true);
-        },
+        // abort() then throws a RuntimeError, which restartAfterFault handles.
+        onAbort: (what) => { pageState.lastAbort = String(what); },
         setStatus: (text) => { if (text) loadingText.textContent = text; },
     };
 
@@ -216,4 +371,6 @@
     script.onerror = () => showProblem('ConvScope could not load',
                                        'convscope.js did not load. Check the connection and reload.', true);
     document.body.appendChild(script);
+    }
+    startApp();
 })();

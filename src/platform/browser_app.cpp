@@ -30,6 +30,7 @@
 #include <imgui_impl_opengl3.h>
 
 #include "core/base/limits.h"
+#include "platform/browser_session.h"
 #include "ui/app.h"
 #include "ui/style.h"
 
@@ -115,7 +116,7 @@ void draw_frame(void* argument) {
     BrowserApp& app = *static_cast<BrowserApp*>(argument);
     glfwPollEvents();
     follow_canvas_size(app);
-    app.app.state().begin_frame();
+    guarded_frame_part(app.app, "running queued work", [&] { app.app.state().begin_frame(); });
 
     ImGui_ImplOpenGL3_NewFrame();
     app.gl_objects_created = true;
@@ -123,7 +124,8 @@ void draw_frame(void* argument) {
     ImGuiIO& io = ImGui::GetIO();
     io.DeltaTime = std::max(io.DeltaTime, min_delta_seconds);
     ImGui::NewFrame();
-    app.app.draw_frame();
+    guarded_frame_part(app.app, "drawing the app", [&] { app.app.draw_frame(); });
+    guarded_frame_part(app.app, "updating the page", [&] { update_browser_session(app.app); });
     ImGui::Render();
 
     int framebuffer_width = 0;
@@ -133,6 +135,7 @@ void draw_frame(void* argument) {
     glClearColor(0.08f, 0.09f, 0.10f, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    finish_browser_frame();
 
     if (app.app.state().take_open_dialog_request()) convscope_browser_open_file_dialog();
     const ImGuiMouseCursor cursor = ImGui::GetMouseCursor();
@@ -174,6 +177,7 @@ int run_browser_app() {
     io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
     ImGui_ImplGlfw_InitForOpenGL(app->window, true);
     ImGui_ImplOpenGL3_Init("#version 300 es");
+    start_browser_session(app->app);
 
     size_t font_size = 0;
     if (uint8_t* font = convscope_browser_take_font(&font_size)) {

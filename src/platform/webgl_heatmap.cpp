@@ -22,6 +22,7 @@
 
 #include "ui/color_maps.h"
 #include "ui/heatmap.h"
+#include "ui/style.h"
 
 namespace convscope::platform {
 namespace {
@@ -554,35 +555,51 @@ struct TestCardCell {
 std::vector<TestCardCell> test_card_cells;
 
 // n maps of 28 x 28 in a grid, each uploaded once; half diverging, half
-// viridis, each scaled to its own range.
+// viridis, each scaled to its own range. Like a panel, the window keeps its
+// maps and their ranges and hands them over every frame.
+struct StressMap {
+    std::vector<float> values;
+    ui::ValueRange range;
+};
+std::vector<StressMap> stress_maps;
+double stress_build_ms = 0.0;  // CPU time to lay out the window and queue its maps, last frame
+
 void draw_stress_window() {
+    const double start = emscripten_get_now();
+    while (int(stress_maps.size()) < stress_map_count) {
+        const int i = int(stress_maps.size());
+        StressMap map;
+        map.values.resize(28 * 28);
+        for (int y = 0; y < 28; ++y) {
+            for (int x = 0; x < 28; ++x) {
+                map.values[size_t(y) * 28 + x] = std::sin(0.3f * x + 0.11f * i) * std::cos(0.25f * y - 0.07f * i);
+            }
+        }
+        map.range = ui::value_range(map.values.data(), map.values.size());
+        stress_maps.push_back(std::move(map));
+    }
     const ImGuiViewport* viewport = ImGui::GetMainViewport();
     ImGui::SetNextWindowPos(ImVec2(viewport->Pos.x + viewport->Size.x * 0.05f, viewport->Pos.y + viewport->Size.y * 0.05f));
     ImGui::SetNextWindowSize(ImVec2(viewport->Size.x * 0.9f, viewport->Size.y * 0.9f));
     ImGui::Begin("Heatmap stress", nullptr, ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoCollapse);
-    ImGui::Text("%d maps of 28 x 28", stress_map_count);
-    const float cell = std::max(8.0f, std::floor(ImGui::GetContentRegionAvail().x / 24.0f) - 2.0f);
+    ImGui::Text("%d maps of 28 x 28; %.2f ms to queue", stress_map_count, stress_build_ms);
+    // 28 px cells at DPR 1 (the maps' own size), scaled with the font.
+    const float cell = std::round(28.0f * ImGui::GetFontSize() / ui::base_font_size);
     ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(2.0f, 2.0f));
-    const int columns = std::max(1, int(ImGui::GetContentRegionAvail().x / (cell + 2.0f)));
-    std::vector<float> values(28 * 28);
+    const int columns = std::max(1, int((ImGui::GetContentRegionAvail().x + 2.0f) / (cell + 2.0f)));
     for (int i = 0; i < stress_map_count; ++i) {
-        const std::string key = "debug/stress/" + std::to_string(i);
-        for (int y = 0; y < 28; ++y) {
-            for (int x = 0; x < 28; ++x) {
-                values[size_t(y) * 28 + x] = std::sin(0.3f * x + 0.11f * i) * std::cos(0.25f * y - 0.07f * i);
-            }
-        }
-        // Values are generated every frame on purpose (what a panel does);
-        // the unchanged version means they are uploaded only once.
-        const ui::HeatmapTexture texture = ui::heatmap_renderer().upload(key, 1, values.data(), 28, 28);
+        const StressMap& map = stress_maps[size_t(i)];
+        const ui::HeatmapTexture texture =
+            ui::heatmap_renderer().upload("debug/stress/" + std::to_string(i), 1, map.values.data(), 28, 28);
         ui::HeatmapStyle style;
         style.color_map = i % 2 ? ui::ColorMap::viridis : ui::ColorMap::diverging;
-        style = ui::with_range(style, ui::value_range(values.data(), values.size()));
+        style = ui::with_range(style, map.range);
         if (i % columns != 0) ImGui::SameLine();
         ui::heatmap_renderer().draw(texture, ImVec2(cell, cell), style);
     }
     ImGui::PopStyleVar();
     ImGui::End();
+    stress_build_ms = emscripten_get_now() - start;
 }
 
 // Known maps at a known place, for the pixel test: each map is a row of
@@ -674,11 +691,11 @@ EMSCRIPTEN_KEEPALIVE const char* convscope_heatmap_stats_json() {
     std::snprintf(buffer, sizeof buffer,
                   "{\"textures\":%zu,\"texture_bytes\":%zu,\"texture_byte_cap\":%zu,\"uploads\":%llu,"
                   "\"evictions\":%llu,\"refused_uploads\":%llu,\"draws_last_frame\":%zu,"
-                  "\"program_switches_last_frame\":%zu,\"stress_maps\":%d,\"test_card\":[",
+                  "\"program_switches_last_frame\":%zu,\"stress_maps\":%d,\"stress_build_ms\":%.3f,\"test_card\":[",
                   stats.textures, stats.texture_bytes, stats.texture_byte_cap,
                   static_cast<unsigned long long>(stats.uploads), static_cast<unsigned long long>(stats.evictions),
                   static_cast<unsigned long long>(stats.refused_uploads), stats.draws_last_frame,
-                  stats.program_switches_last_frame, stress_map_count);
+                  stats.program_switches_last_frame, stress_map_count, stress_build_ms);
     json = buffer;
     bool first = true;
     for (const TestCardCell& cell : test_card_cells) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <imgui.h>
@@ -24,6 +25,9 @@ public:
 
     void draw_frame();
 
+    // The title of the panel shown in the main area (for the URL state).
+    const std::string& main_panel() const { return main_panel_; }
+
 private:
     void draw_menu_bar();
     void draw_workspace(float top, float bottom);
@@ -37,6 +41,7 @@ private:
     // Splitter positions as fractions so they survive window resizes.
     float side_width_fraction_ = 0.32f;
     float side_top_fraction_ = 0.6f;
+    std::string main_panel_;
     bool show_about_ = false;
     bool show_limits_ = false;
 };
