@@ -28,6 +28,12 @@ score (the logit), as src/core/grad/gradient.h defines the class target:
   ig_delta.npy     [1] logit_c(x) - logit_c(0), the completeness target
   gradcam.npy      [4,4] Grad-CAM on the last conv layer's ReLU output A:
                    relu(sum_k w_k A_k), w_k = mean over pixels of d logit_c / d A_k
+  gradcampp.npy    [4,4] Grad-CAM++ on the same A, with pytorch-grad-cam's
+                   closed form (g = d logit_c / d A): a = g^2 / (2 g^2 +
+                   sum_ij(A_k) g^3) (0 where the denominator is 0),
+                   w_k = sum_ij a relu(g), relu(sum_k w_k A_k)
+  occlusion.npy    [3,3] logit_c(x) - logit_c(x with a 4x4 window of zeros
+                   over all channels), windows at stride 4
 """
 import json
 import os
@@ -175,6 +181,26 @@ def main():
     weights = a.grad.mean(dim=(2, 3), keepdim=True)
     cam = F.relu((weights * a).sum(dim=1))[0].detach()
 
+    g = a.grad.double()
+    a64 = a.detach().double()
+    g2, g3 = g * g, g * g * g
+    denominator = 2 * g2 + a64.sum(dim=(2, 3), keepdim=True) * g3
+    alpha = torch.where(denominator != 0, g2 / torch.where(denominator != 0, denominator, torch.ones_like(denominator)),
+                        torch.zeros_like(denominator))
+    weights_pp = (alpha * F.relu(g)).sum(dim=(2, 3), keepdim=True)
+    cam_pp = F.relu((weights_pp * a64).sum(dim=1))[0]
+
+    drops = np.zeros((3, 3))
+    with torch.no_grad():
+        clean = net(x)[0, c]
+        for row in range(3):
+            for column in range(3):
+                occluded = x.clone()
+                occluded[:, :, row * 4:row * 4 + 4, column * 4:column * 4 + 4] = 0.0
+                drops[row, column] = float(clean - net(occluded)[0, c])
+
+    save("gradcampp.npy", cam_pp.numpy())
+    save("occlusion.npy", drops)
     save("input.npy", x.numpy())
     save("class.npy", np.array([c]))
     save("logits.npy", logits.numpy())

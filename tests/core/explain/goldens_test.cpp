@@ -1,4 +1,4 @@
-// Saliency, Integrated Gradients and Grad-CAM against PyTorch autograd on the
+// Saliency, Integrated Gradients, Grad-CAM(++) and occlusion against PyTorch autograd on the
 // same small CNN stored as ONNX (NCHW) and as a Keras .h5 (NHWC), generated
 // with its goldens by scripts/make_explain_goldens.py.
 #include <catch2/catch.hpp>
@@ -10,6 +10,7 @@
 #include "core/engine/engine.h"
 #include "core/explain/gradcam.h"
 #include "core/explain/integrated_gradients.h"
+#include "core/explain/occlusion.h"
 #include "core/explain/saliency.h"
 #include "core/formats/npy.h"
 #include "core/formats/registry.h"
@@ -107,6 +108,17 @@ TEST_CASE("explanations match PyTorch autograd goldens on ONNX and Keras copies 
         CHECK(cam.class_index == expected_class);
         require_matches(cam.raw, golden("gradcam.npy"), std::string(file) + " Grad-CAM");
         CHECK(cam.map.shape() == Shape{12, 12});
+        Explanation cam_pp = gradcam(gradients, x, Target::class_score(), layer, true);
+        require_matches(cam_pp.raw, golden("gradcampp.npy"), std::string(file) + " Grad-CAM++");
+
+        OcclusionOptions occlusion_options;
+        occlusion_options.window = 4;
+        occlusion_options.stride = 4;
+        occlusion_options.fill = 0.0f;
+        Explanation occluded = occlusion(gradients, x, -1, occlusion_options);
+        CHECK(occluded.class_index == expected_class);
+        require_matches(occluded.raw, golden("occlusion.npy"), std::string(file) + " occlusion");
+
         // With no layer named, Grad-CAM must pick the same feature map (by
         // its value name in ONNX, "/net/Relu_1_output_0").
         INFO("default layer " << default_gradcam_layer(gradients, x));
