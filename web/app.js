@@ -202,6 +202,31 @@
     }
     hook.openUrl = openUrl;
 
+    // ---- the bundled demo ------------------------------------------------
+    // Fetched after the first frame (so they never delay it) and opened
+    // through the same paths as a dropped file: the sample sprite through
+    // window.convscope.loadSamples, the model through openBytes.
+    const demoModel = 'assets/models/fashion_small.h5';
+    const demoSamples = 'assets/images/fashion_samples';
+    function fetchBytes(url) {
+        return fetch(url).then((response) => {
+            if (!response.ok) throw new Error(url + ': HTTP ' + response.status);
+            return response.arrayBuffer();
+        }).then((buffer) => new Uint8Array(buffer));
+    }
+    function loadBundledDemo(openModel) {
+        Promise.all([fetchBytes(demoSamples + '.json'), fetchBytes(demoSamples + '.png')]).then(
+            ([json, png]) => callApp(() => hook.loadSamples(json, png)),
+            (failure) => hook.reportError('The sample images could not be loaded (' + failure.message + ')'));
+        if (!openModel) return;
+        fetchBytes(demoModel).then(
+            (bytes) => {
+                // A file the user dropped in the meantime wins.
+                if (!hook.state().file) callApp(() => hook.openBytes(demoModel.split('/').pop(), bytes));
+            },
+            (failure) => hook.reportError('The demo model could not be loaded (' + failure.message + ')'));
+    }
+
     page.openFileDialog = function () {
         fileInput.click();
     };
@@ -238,14 +263,21 @@
         dropTarget.classList.add('hidden');
         const files = event.dataTransfer ? event.dataTransfer.files : null;
         if (!files || files.length === 0) return;
-        if (files.length > 1) showToast('Opening ' + files[0].name + '; ConvScope opens one file at a time.');
-        openFile(files[0]);
+        // Several pictures (or a model, pictures and a labels .txt) may come
+        // together; C++ sorts them by content. They open in the order given.
+        Array.prototype.forEach.call(files, (file) => openFile(file));
     });
 
     // ---- start -----------------------------------------------------------
 
     page.onFirstFrame = function () {
         loading.classList.add('hidden');
+        // The demo: the sample images always (a restarted module needs them
+        // again); the small model unless the address names one (?model=URL),
+        // the user already gave a file, the module restarted after a fault,
+        // or ?demo=none asks for an empty start.
+        const query = new URLSearchParams(window.location.search);
+        loadBundledDemo(!pendingFile && !restarted && !query.has('model') && query.get('demo') !== 'none');
         if (restartMessage) {
             hook.reportError(restartMessage);
             restartMessage = '';
@@ -321,6 +353,11 @@
         restartMessage = 'ConvScope restarted after an internal error (' + reason + '). ' +
                          'Open the model again; this page and its address were kept.';
         showToast(restartMessage);
+        // convscope.js is not modularised: running it again redeclares its
+        // globals, but a `var` without a value keeps the old one, and the
+        // old run's calledRun would stop the new module from running main().
+        window.calledRun = undefined;
+        window.EXITSTATUS = undefined;
         // Let the failing call unwind before the new module starts.
         setTimeout(() => {
             restarting = false;
