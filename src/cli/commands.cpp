@@ -16,7 +16,7 @@ const std::vector<Command>& commands() {
         {"summary", "print a model's layers, output shapes and parameter counts", "convscope summary MODEL [--json]", run_summary},
         {"weights", "list a layer's weight arrays; --out writes them as .npy", "convscope weights MODEL --layer NAME [--out DIR]", run_weights},
         {"response", "one kernel's response to an image (no bias, no activation) as .npy or .png", "convscope response MODEL IMAGE|--sample N --layer NAME --kernel K [--channel C] [--layer-output] [--invert] [--scale 1/255] [--mean M] [--std S] --out OUT.npy|OUT.png", run_response},
-        {"explain", "why the model picked a class: a saliency/IG/Grad-CAM/occlusion map as .npy or .png", "convscope explain MODEL IMAGE --method saliency|smoothgrad|ig|gradcam|gradcam++|occlusion [--layer NAME] [--class C] [--steps N] [--samples N] [--window W --stride S --fill V] [--invert] [--scale 1/255] --out OUT.npy|OUT.png", run_explain},
+        {"explain", "why the model picked a class: a saliency/IG/Grad-CAM/occlusion map as .npy or .png", "convscope explain MODEL IMAGE --method saliency|smoothgrad|ig|gradcam|gradcam++|occlusion [--layer NAME] [--class C] [--steps N] [--smoothgrad-samples N] [--window W --stride S --fill V] [--invert] [--scale 1/255] --out OUT.npy|OUT.png", run_explain},
         {"visualize", "a picture made by gradient ascent to excite one channel (or class), as .png or .npy", "convscope visualize MODEL --layer NAME --channel C | --class C [--steps N] [--step-size S] [--seed N] --out OUT.png|OUT.npy", run_visualize},
         {"h5dump", "print an HDF5 file's tree as canonical JSON (for cross-checks)", "convscope h5dump FILE", run_h5dump},
     };

@@ -1,5 +1,5 @@
 // convscope explain MODEL IMAGE --method saliency|smoothgrad|ig|gradcam|gradcam++|occlusion
-//                  [--layer NAME] [--class C] [--steps N] [--samples N]
+//                  [--layer NAME] [--class C] [--steps N] [--smoothgrad-samples N]
 //                  [--window W --stride S --fill V] [--invert] [--scale 1/255]
 //                  --out OUT.npy|OUT.png
 //
@@ -61,7 +61,7 @@ void write_png_file(const std::string& path, const std::vector<uint8_t>& png) {
 
 int run_explain(const std::vector<std::string>& args) {
     Arguments arguments(args, {"invert"});
-    arguments.allow_only({"method", "layer", "class", "steps", "samples", "window", "stride", "fill", "invert", "scale", "out"});
+    arguments.allow_only({"method", "layer", "class", "steps", "smoothgrad-samples", "window", "stride", "fill", "invert", "scale", "out"});
     const auto& positional = arguments.positional();
     if (positional.size() != 2) throw UsageError("give a MODEL and an IMAGE");
     if (!arguments.has("method") || !arguments.has("out")) throw UsageError("--method and --out are required");
@@ -90,7 +90,7 @@ int run_explain(const std::vector<std::string>& args) {
         explanation = saliency(gradients, input, target);
     } else if (method == "smoothgrad") {
         SmoothGradOptions options;
-        options.samples = arguments.get_int("samples", options.samples);
+        options.samples = arguments.get_int("smoothgrad-samples", options.samples);
         explanation = smoothgrad(gradients, input, target, options);
     } else if (method == "ig") {
         IntegratedGradientsOptions options;
