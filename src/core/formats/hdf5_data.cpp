@@ -29,7 +29,10 @@ Datatype parse_datatype(ByteReader& reader, const std::string& where, int depth)
     uint8_t class_and_version = reader.u8();
     unsigned version = class_and_version >> 4;
     unsigned type_class = class_and_version & 0x0f;
-    uint32_t bits = reader.u8() | (reader.u8() << 8) | (reader.u8() << 16);
+    // Three separate statements: the order of reads inside one expression is unspecified.
+    uint32_t bits = reader.u8();
+    bits |= static_cast<uint32_t>(reader.u8()) << 8;
+    bits |= static_cast<uint32_t>(reader.u8()) << 16;
     type.size = reader.u32();
     if (version < 1 || version > 4) {
         throw_format_error(where, ": datatype version ", version, " at offset ", format_offset(at), " is not 1..4");
