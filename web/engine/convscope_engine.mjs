@@ -116,8 +116,10 @@ class ConvScope {
     get heapBytesInUse() { return this.#wasm._cs_heap_bytes_in_use() >>> 0; }
 
     // The WASM SIMD128 mul+add peak in GFLOP/s (benchmark reference, not
-    // needed to use the engine): the best of `repeats` timed loops.
-    measureSimdPeak({ iterations = 20_000_000, repeats = 5 } = {}) {
+    // needed to use the engine): the best of `repeats` timed loops. Short
+    // loops (about 6 ms each) and many repeats, so that on a shared machine
+    // some run whole time slices undisturbed.
+    measureSimdPeak({ iterations = 2_000_000, repeats = 100 } = {}) {
         const wasm = this.#wasm;
         const flops = iterations * wasm._cs_simd_peak_flops_per_iteration();
         wasm._cs_simd_peak_loop(iterations / 10);  // tier-up / warm-up
