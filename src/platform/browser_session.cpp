@@ -155,10 +155,6 @@ void follow_model_source(ui::App& app) {
 void apply_requested_view(ui::App& app) {
     if (!session.requested_pending) return;
     ui::ViewState& wanted = session.requested;
-    if (!wanted.panel.empty()) {
-        app.state().request_panel(wanted.panel);
-        wanted.panel.clear();
-    }
     if (!wanted.model_url.empty() && session.model_url != wanted.model_url) {
         // Still loading, or another model was opened instead (the link's
         // fetch failed): then the link's view no longer applies.
@@ -167,7 +163,11 @@ void apply_requested_view(ui::App& app) {
     }
     ui::Inspection& inspection = app.state().inspection();
     if (!inspection.model()) {
-        if (wanted.model_url.empty() && wanted.layer.empty() && wanted.image.empty()) session.requested_pending = false;
+        if (wanted.model_url.empty() && wanted.layer.empty() && wanted.image.empty()) {
+            // Nothing to wait for: only a panel, or nothing at all.
+            if (!wanted.panel.empty()) app.state().request_panel(wanted.panel);
+            session.requested_pending = false;
+        }
         return;
     }
     const bool wants_sample = wanted.image.rfind(sample_prefix, 0) == 0;
@@ -185,6 +185,9 @@ void apply_requested_view(ui::App& app) {
         if (end && *end == '\0' && !index.empty() && sample >= 0) command["sample"] = sample;
     }
     session.requested_pending = false;
+    // After the model is open, so the panel the link names wins over any
+    // panel the app brings forward for a new model.
+    if (!wanted.panel.empty()) app.state().request_panel(wanted.panel);
     if (command.empty()) return;
     const std::string problem = inspection.apply_command(command.dump());
     if (!problem.empty()) app.state().report_error("The link's view could not be restored: " + problem);

@@ -5,6 +5,7 @@
 #include <imgui.h>
 
 #include "core/base/limits.h"
+#include "ui/style.h"
 #include "ui/panels/inspector_widgets.h"
 
 #ifndef CONVSCOPE_VERSION
@@ -37,6 +38,11 @@ void App::draw_menu_bar() {
     if (!ImGui::BeginMainMenuBar()) return;
     if (ImGui::BeginMenu("File")) {
         if (ImGui::MenuItem("Open...")) state_.request_open_dialog();
+        ImGui::EndMenu();
+    }
+    if (ImGui::BeginMenu("View")) {
+        if (ImGui::MenuItem("Dark theme", nullptr, theme() == Theme::dark)) set_theme(Theme::dark);
+        if (ImGui::MenuItem("Light theme", nullptr, theme() == Theme::light)) set_theme(Theme::light);
         ImGui::EndMenu();
     }
     if (ImGui::BeginMenu("Help")) {
@@ -119,6 +125,7 @@ void App::draw_slot(PanelSlot slot, const char* id, float width, float height, I
             // A panel asked for by title (test hook, URL state) comes to the front.
             const ImGuiTabItemFlags flags = state_.take_panel_request(panel->title()) ? ImGuiTabItemFlags_SetSelected : 0;
             if (ImGui::BeginTabItem(panel->title(), nullptr, flags)) {
+                if (slot == PanelSlot::main) main_panel_ = panel->title();  // for the URL state
                 ImGui::BeginChild("content");
                 panel->draw(state_);
                 ImGui::EndChild();

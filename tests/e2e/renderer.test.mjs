@@ -256,12 +256,13 @@ test('?model=URL opens a model from a server that allows it, and the address kee
         if (inspect.layer && inspect.layer.kernels > 3 && index > 0) chosen = inspect.layer;
     }
     assert.ok(chosen, 'no convolution with more than three kernels in mnist-8');
-    assert.equal(await page.evaluate(() => window.convscope.inspect({ kernel: 2 })), '');
-    await waitFor(`(hook) => hook.view().query.includes('kernel=2')`);
+    assert.equal(await page.evaluate(() => window.convscope.inspect({ kernel: 2, panel: 'Kernel response' })), '');
+    await waitFor(`(hook) => hook.view().query.includes('kernel=2') && hook.view().query.includes('panel=Kernel')`);
     const address = new URL(page.url());
     assert.equal(address.searchParams.get('model'), modelUrl);
     assert.equal(address.searchParams.get('layer'), chosen.name);
     assert.equal(address.searchParams.get('kernel'), '2');
+    assert.equal(address.searchParams.get('panel'), 'Kernel response');
 
     // The copied link reopens the same view in a fresh page.
     const second = await launch();
@@ -271,9 +272,14 @@ test('?model=URL opens a model from a server that allows it, and the address kee
         const reopened = (await state(second.page)).inspect;
         assert.equal(reopened.layer.name, chosen.name);
         assert.equal(reopened.kernel, 2);
+        // The address is rewritten from what the reopened app shows.
+        await waitFor(`(hook) => hook.view().query.includes('panel=Kernel')`, second.page);
         const reopenedAddress = new URL(second.page.url());
         assert.equal(reopenedAddress.searchParams.get('layer'), chosen.name);
+        assert.equal(reopenedAddress.searchParams.get('kernel'), '2');
         assert.equal(reopenedAddress.searchParams.get('model'), modelUrl);
+        assert.equal(reopenedAddress.searchParams.get('panel'), 'Kernel response');
+        await second.page.screenshot({ path: path.join(outputDir, 'renderer-reopened-link.png') });
     } finally {
         await second.context.close();
     }
