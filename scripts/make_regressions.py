@@ -94,6 +94,34 @@ def zip_size_lie():
     write("zip_declared_size_lie.keras", bytes(data))
 
 
+def pool_zero_stride():
+    # Found by mutation_report (load-then-run): an AveragePool whose strides
+    # became 0 divided by zero (SIGFPE) in the pool output size. Built from
+    # the ops fixture with the onnx package rather than kept as the mutant.
+    import onnx
+    model = onnx.load(os.path.join(ROOT, "tests", "fixtures", "ops", "onnx_avgpool_exclude_pad_ceil.onnx"))
+    for node in model.graph.node:
+        if node.op_type == "AveragePool":
+            for attribute in node.attribute:
+                if attribute.name == "strides":
+                    del attribute.ints[:]
+                    attribute.ints.extend([0, 0])
+    write("pool_zero_stride.onnx", model.SerializeToString())
+
+
+def constant_wrong_attribute_type():
+    # Found by mutation_report (load-then-run): a Constant whose `value`
+    # attribute says FLOATS while carrying a tensor compiled to an empty
+    # Tensor, and the Add reading it dereferenced null (SIGSEGV).
+    import onnx
+    model = onnx.load(os.path.join(ROOT, "tests", "fixtures", "ops", "onnx_broadcast_ops.onnx"))
+    for node in model.graph.node:
+        if node.op_type == "Constant":
+            node.attribute[0].type = onnx.AttributeProto.FLOATS
+            break
+    write("constant_value_type_floats.onnx", model.SerializeToString())
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     deep_json()
@@ -101,6 +129,8 @@ def main():
     huge_png()
     huge_npy()
     zip_size_lie()
+    pool_zero_stride()
+    constant_wrong_attribute_type()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <random>
 
@@ -59,11 +60,17 @@ std::vector<Mutation> make_mutations(const std::vector<uint8_t>& original, size_
     return out;
 }
 
+std::string last_mutant_path;
+
 MutationOutcome run_mutations(const std::vector<Mutation>& mutations, const std::string& file_name,
                               double seconds_bound, const AfterLoad& after_load, const MemoryProbe* memory) {
     MutationOutcome outcome;
     for (const Mutation& mutation : mutations) {
         auto bytes = std::make_shared<std::vector<uint8_t>>(mutation.bytes);
+        if (!last_mutant_path.empty()) {
+            std::ofstream out(last_mutant_path, std::ios::binary | std::ios::trunc);
+            out.write(reinterpret_cast<const char*>(mutation.bytes.data()), static_cast<std::streamsize>(mutation.bytes.size()));
+        }
         if (memory) memory->reset_peak();
         auto started = std::chrono::steady_clock::now();
         try {

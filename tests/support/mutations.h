@@ -53,6 +53,10 @@ struct MemoryProbe {
     uint64_t bound_bytes = 0;              // a mutant past this is a problem (0: no bound)
 };
 
+// When set, run_mutations writes each mutant to this path before loading it,
+// so a crash leaves the crashing input behind (mutation_report --keep-last).
+extern std::string last_mutant_path;
+
 // Loads every mutation through open_model (then calls `after_load` when
 // given) and tallies the outcomes; the time bound covers load and hook.
 MutationOutcome run_mutations(const std::vector<Mutation>& mutations, const std::string& file_name,

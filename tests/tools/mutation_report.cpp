@@ -1,10 +1,11 @@
 // Prints the mutation figures for the README's reliability section:
-//   build/native/mutation_report [COUNT_PER_FILE] [--no-run] [FILE...]
+//   build/native/mutation_report [COUNT_PER_FILE] [--no-run] [--keep-last PATH] [FILE...]
 // Defaults: 2000 mutations of every fixture and corpus model file; each
 // mutant that loads is also built by the engine and run on a zero input when
 // that is cheap (tests/support/bounded_run.h). Every mutant's peak heap is
 // measured by counting this program's allocations (global operator new
-// below) and bounded by 256 MB + 4x the file size.
+// below) and bounded by 256 MB + 4x the file size. --keep-last writes each
+// mutant to PATH before loading it: after a crash, PATH is the culprit.
 //
 //   build/native/mutation_report --open FILE...
 // Opens each file once (no mutations) and prints the wall time, the peak
@@ -99,6 +100,14 @@ uint64_t peak_since_reset() { return static_cast<uint64_t>(std::max<int64_t>(0, 
 
 double megabytes(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
+// CPU seconds (user + system) of this process: wall time on a shared,
+// oversubscribed machine says more about the neighbours than about us.
+double cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + 1e-6 * (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
 uint64_t peak_rss_bytes() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
@@ -112,23 +121,26 @@ int open_files(const std::vector<std::string>& files) {
         uint64_t rss_before = peak_rss_bytes();
         reset_peak();
         auto started = std::chrono::steady_clock::now();
+        double cpu_started = cpu_seconds();
         try {
             FileBytes bytes = read_file_bytes(file);
             auto read_done = std::chrono::steady_clock::now();
+            double cpu_read = cpu_seconds();
             Model model = open_model(bytes, file);
             auto opened = std::chrono::steady_clock::now();
+            double cpu_opened = cpu_seconds();
             uint64_t parameters = model.total_parameters();
             double read_seconds = std::chrono::duration<double>(read_done - started).count();
             double open_seconds = std::chrono::duration<double>(opened - read_done).count();
             uint64_t heap = peak_since_reset();
             uint64_t rss = peak_rss_bytes();
             std::printf("%s: %.1f MB file, %zu layers, %llu parameters\n"
-                        "  read %.3f s + open %.3f s = %.3f s wall\n"
+                        "  read %.3f s + open %.3f s = %.3f s wall; CPU read %.3f s + open %.3f s\n"
                         "  peak heap during read+open %.1f MB (%.2fx the file), process peak RSS %.1f MB "
                         "(%.2fx the file; %.1f MB before)\n",
                         file.c_str(), megabytes(bytes->size()), model.layers.size(),
                         static_cast<unsigned long long>(parameters), read_seconds, open_seconds,
-                        read_seconds + open_seconds, megabytes(heap), double(heap) / double(bytes->size()),
+                        read_seconds + open_seconds, cpu_read - cpu_started, cpu_opened - cpu_read, megabytes(heap), double(heap) / double(bytes->size()),
                         megabytes(rss), double(rss) / double(bytes->size()), megabytes(rss_before));
         } catch (const Error& error) {
             std::printf("%s: %s\n", file.c_str(), error.what());
@@ -148,6 +160,7 @@ int main(int argc, char** argv) {
         std::string argument = argv[i];
         if (argument == "--no-run") run_engine = false;
         else if (argument == "--open") open_only = true;
+        else if (argument == "--keep-last" && i + 1 < argc) last_mutant_path = argv[++i];
         else if (i == 1 && !argument.empty() && argument.find_first_not_of("0123456789") == std::string::npos)
             per_file = std::strtoul(argv[i], nullptr, 10);
         else files.push_back(argument);

@@ -117,6 +117,7 @@ Tensor PoolStep::run(const Tensor& input) const {
     Tensor x = as_image(input, one_dimensional, "pooling");
     const int64_t n = x.shape()[0], h = x.shape()[1], w = x.shape()[2], c = x.shape()[3];
     Pool2DGeometry g = geometry;
+    g.validate("pooling");
     PadPair ph = resolve(padding, true, h, g.kernel_h, g.stride_h, g.dilation_h);
     PadPair pw = resolve(padding, false, w, g.kernel_w, g.stride_w, g.dilation_w);
     g.pad_top = ph.begin;

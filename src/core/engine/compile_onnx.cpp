@@ -600,18 +600,34 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
     } else if (type == "Constant") {
         op = OpKind::constant;
         Tensor value;
+        // Which attribute held the value; a `value` of another type (a file
+        // may say FLOATS and carry nothing) must not become an empty tensor.
+        bool have_value = false;
         if (auto v = layer.attribute("value")) {
-            if (auto t = std::get_if<Tensor>(v)) value = is_integer(t->dtype()) ? to_int64(*t) : t->to_float32();
+            if (auto t = std::get_if<Tensor>(v)) {
+                value = is_integer(t->dtype()) ? to_int64(*t) : t->to_float32();
+                have_value = true;
+            }
         }
-        if (value.empty() && layer.attribute("value_float")) value = Tensor::from_floats({}, {static_cast<float>(layer.attribute_float("value_float", 0))});
-        if (value.empty() && layer.attribute("value_floats")) {
+        if (!have_value && layer.attribute("value_float")) {
+            value = Tensor::from_floats({}, {static_cast<float>(layer.attribute_float("value_float", 0))});
+            have_value = true;
+        }
+        if (!have_value && layer.attribute("value_floats")) {
             std::vector<float> f;
             if (auto d = std::get_if<std::vector<double>>(layer.attribute("value_floats"))) for (double x : *d) f.push_back(static_cast<float>(x));
             value = Tensor::from_floats({static_cast<int64_t>(f.size())}, f);
+            have_value = true;
         }
-        if (value.empty() && layer.attribute("value_int")) value = int64_tensor({layer.attribute_int("value_int", 0)}).reshaped({});
-        if (value.empty() && layer.attribute("value_ints")) value = int64_tensor(layer.attribute_ints("value_ints", {}));
-        if (value.empty() && !layer.attribute("value")) throw UnsupportedError("Constant without a supported value attribute");
+        if (!have_value && layer.attribute("value_int")) {
+            value = int64_tensor({layer.attribute_int("value_int", 0)}).reshaped({});
+            have_value = true;
+        }
+        if (!have_value && layer.attribute("value_ints")) {
+            value = int64_tensor(layer.attribute_ints("value_ints", {}));
+            have_value = true;
+        }
+        if (!have_value) throw UnsupportedError("Constant without a supported value attribute (a TENSOR 'value', or value_float(s)/value_int(s))");
         function = [value](const std::vector<const Tensor*>&) { return std::vector<Tensor>{value}; };
     } else if (type == "ConstantOfShape") {
         op = OpKind::constant;

@@ -265,6 +265,13 @@ RunResult Engine::run(const std::map<std::string, Tensor>& feeds, const RunOptio
             if (v >= 0 && !filled[v]) {
                 throw Error(concat("layer '", step.layer_name, "': input '", values_[v].name, "' was not computed"));
             }
+            // A step fed a tensor whose data does not cover its shape (a
+            // default Tensor from a malformed constant) would read past it.
+            if (v >= 0 && shape_element_count(slots[v].shape()) != slots[v].element_count()) {
+                throw UnsupportedError(concat("layer '", step.layer_name, "': input '", values_[v].name, "' has shape ",
+                                              shape_to_string(slots[v].shape()), " but ", slots[v].element_count(),
+                                              " elements"));
+            }
             inputs.push_back(v >= 0 ? &slots[v] : nullptr);
         }
         std::vector<Tensor> outputs;

@@ -40,12 +40,17 @@ void Conv2DGeometry::validate(const std::string& context) const {
         throw UnsupportedError(concat(context, ": ", in_channels, " input and ", out_channels,
                                       " output channels do not split into ", groups, " groups"));
     }
-    if (kernel_h < 1 || kernel_w < 1 || stride_h < 1 || stride_w < 1 || dilation_h < 1 || dilation_w < 1 ||
-        pad_top < 0 || pad_left < 0 || pad_bottom < 0 || pad_right < 0) {
+    // The upper bound keeps (kernel - 1) * dilation and the padded sizes from overflowing.
+    constexpr int64_t max_extent = int64_t(1) << 24;
+    auto positive = [](int64_t v) { return v >= 1 && v <= max_extent; };
+    auto non_negative = [](int64_t v) { return v >= 0 && v <= max_extent; };
+    if (!positive(kernel_h) || !positive(kernel_w) || !positive(stride_h) || !positive(stride_w) ||
+        !positive(dilation_h) || !positive(dilation_w) || !non_negative(pad_top) || !non_negative(pad_left) ||
+        !non_negative(pad_bottom) || !non_negative(pad_right)) {
         throw UnsupportedError(concat(context, ": kernel ", kernel_h, "x", kernel_w, ", strides ", stride_h, "x",
                                       stride_w, ", dilations ", dilation_h, "x", dilation_w, ", pads ", pad_top,
                                       ",", pad_left, ",", pad_bottom, ",", pad_right,
-                                      " must be positive (pads non-negative)"));
+                                      " must be positive (pads non-negative) and at most ", max_extent));
     }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/base/error.h"
 #include "core/simd/simd.h"
 
 namespace convscope {
@@ -22,6 +23,19 @@ int64_t Pool2DGeometry::output_h(int64_t input_h) const {
 
 int64_t Pool2DGeometry::output_w(int64_t input_w) const {
     return pool_output_size(input_w, kernel_w, stride_w, dilation_w, pad_left, pad_right, ceil_mode);
+}
+
+void Pool2DGeometry::validate(const std::string& context) const {
+    auto positive = [](int64_t v) { return v >= 1 && v <= max_window_extent; };
+    auto non_negative = [](int64_t v) { return v >= 0 && v <= max_window_extent; };
+    if (!positive(kernel_h) || !positive(kernel_w) || !positive(stride_h) || !positive(stride_w) ||
+        !positive(dilation_h) || !positive(dilation_w) || !non_negative(pad_top) || !non_negative(pad_left) ||
+        !non_negative(pad_bottom) || !non_negative(pad_right)) {
+        throw UnsupportedError(concat(context, ": kernel ", kernel_h, "x", kernel_w, ", strides ", stride_h, "x",
+                                      stride_w, ", dilations ", dilation_h, "x", dilation_w, ", pads ", pad_top, ",",
+                                      pad_left, ",", pad_bottom, ",", pad_right, " must be positive (pads non-negative) and at most ",
+                                      max_window_extent));
+    }
 }
 
 namespace {

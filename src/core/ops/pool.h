@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace convscope {
 
@@ -18,7 +19,15 @@ struct Pool2DGeometry {
 
     int64_t output_h(int64_t input_h) const;
     int64_t output_w(int64_t input_w) const;
+    // Throws UnsupportedError naming `context` unless kernel, strides and
+    // dilations are positive and pads non-negative, all within
+    // max_window_extent (a file may say anything; a zero stride divides by 0).
+    void validate(const std::string& context) const;
 };
+
+// Largest kernel, stride, dilation or pad an operator accepts: far above any
+// real network, small enough that (kernel - 1) * dilation cannot overflow.
+constexpr int64_t max_window_extent = int64_t(1) << 24;
 
 // Output length as ONNX/PyTorch define it: with ceil_mode the last window
 // must still start inside the input or its leading padding.

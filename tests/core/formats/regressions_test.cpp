@@ -18,6 +18,7 @@
 #include "core/formats/keras.h"
 #include "core/formats/npy.h"
 #include "core/formats/registry.h"
+#include "support/bounded_run.h"
 
 using namespace convscope;
 
@@ -94,6 +95,29 @@ TEST_CASE("regression configs, npy files and images load or fail cleanly", "[reg
         INFO(file << ": " << message);
         CHECK(outcome != Outcome::other_exception);
     }
+}
+
+TEST_CASE("regression model files load, build and run or fail cleanly", "[regressions]") {
+    // mutation_test.cpp only loads them; several were found by running the engine on a loaded mutant.
+    std::vector<std::string> files = regression_files({".h5", ".keras", ".onnx"});
+    REQUIRE(files.size() >= 2);
+    for (const std::string& file : files) {
+        std::string message;
+        Outcome outcome = outcome_of(
+            [&] {
+                Model model = open_model(read_file_bytes(file), file);
+                (void)testing::build_and_run_bounded(model);
+            },
+            message);
+        INFO(file << ": " << message);
+        CHECK(outcome != Outcome::other_exception);
+    }
+}
+
+TEST_CASE("a pooling stride of 0 is refused by name, not divided by", "[regressions]") {
+    Model model = open_model(read_file_bytes(regressions_dir() + "/pool_zero_stride.onnx"), "pool.onnx");
+    std::string message = error_of<UnsupportedError>([&] { (void)testing::build_and_run_bounded(model); });
+    CHECK_THAT(message, Catch::Contains("strides 0x0"));
 }
 
 TEST_CASE("limits hold before allocation: JSON depth, image size, npy shape, ZIP sizes", "[regressions]") {
