@@ -42,8 +42,11 @@ async function state() {
     return page.evaluate(() => window.convscope.state());
 }
 
+// The page's Content-Security-Policy forbids eval, which a string predicate
+// would need; a function built here travels as a function instead.
 async function waitForState(predicateSource, timeout = 30000) {
-    await page.waitForFunction(`(${predicateSource})(window.convscope.state())`, null, { timeout });
+    const predicate = new Function(`return (${predicateSource})(window.convscope.state());`);
+    await page.waitForFunction(predicate, null, { timeout });
     return state();
 }
 
