@@ -74,8 +74,14 @@ void color_range(const float* values, size_t count, ExportColorMap map, float* l
         hi = extent;
     }
     if (hi == lo) {
-        lo -= 0.5f;
-        hi += 0.5f;
+        // A constant map shows as the map's neutral colour: white (zero) for
+        // diverging, the lowest colour otherwise (a dead ReLU channel is dark).
+        if (map == ExportColorMap::diverging) {
+            lo -= 0.5f;
+            hi += 0.5f;
+        } else {
+            hi = lo + 1.0f;
+        }
     }
     *low = lo;
     *high = hi;

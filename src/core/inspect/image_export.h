@@ -17,7 +17,8 @@ enum class ExportColorMap : uint8_t {
 
 // Value range for a map: [min, max] of the finite values, or symmetric
 // [-m, m] with m = max |value| for the diverging map. A constant map gets a
-// range of width 1 so colours stay defined.
+// range of width 1 that puts it at the neutral colour: the middle (white)
+// of the diverging map, the bottom of the others.
 void color_range(const float* values, size_t count, ExportColorMap map, float* low, float* high);
 
 // RGB bytes (3 per value) for a row-major map, each value placed in

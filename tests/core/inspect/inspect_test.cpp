@@ -326,6 +326,12 @@ TEST_CASE("export: colour maps and PNGs decode back to the same pixels", "[inspe
     color_range(values, 4, ExportColorMap::viridis, &low, &high);
     CHECK(low == -1.0f);
     CHECK(high == 3.0f);
+    // A dead channel (all zeros): white in the diverging map, the bottom colour otherwise.
+    const float zeros[] = {0.0f, 0.0f};
+    color_range(zeros, 2, ExportColorMap::diverging, &low, &high);
+    CHECK((low == -0.5f && high == 0.5f));
+    color_range(zeros, 2, ExportColorMap::viridis, &low, &high);
+    CHECK((low == 0.0f && high == 1.0f));
 
     // 2x1 grey picture magnified 3 times: 6x3 pixels, left half 10, right half 200.
     const uint8_t pixels[] = {10, 200};
