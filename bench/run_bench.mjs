@@ -16,6 +16,7 @@
 // alike; the table shows medians. FLOPs are counted from the graph (2 x MACs
 // of Conv and Gemm). The SIMD peak is a mul+add loop on sixteen f32x4
 // accumulators compiled into our module (src/js_api/simd_peak.cpp).
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -431,6 +432,17 @@ const median = (values) => {
 };
 const fixed = (value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
 const pad = (text, width) => String(text).padStart(width);
+// Which core was measured: the commit, and whether src/core had uncommitted
+// changes when the module was built from this checkout.
+function sourceVersion() {
+    try {
+        const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+        const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'src/core', 'src/js_api'], { encoding: 'utf8' }).trim();
+        return `${head}${dirty ? ' + uncommitted changes in src/core or src/js_api' : ''}`;
+    } catch {
+        return 'unknown (not a git checkout)';
+    }
+}
 const loadText = () => os.loadavg().map((v) => v.toFixed(2)).join(' ');
 
 // ---- the three engines ---------------------------------------------------------------
@@ -595,7 +607,7 @@ async function main() {
     const loadBefore = loadText();
     console.log(`ConvScope engine benchmark: node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} logical CPUs`);
     console.log(`onnxruntime-web ${ort.env.versions.web} (wasm, 1 thread), tfjs-backend-wasm ${tf.version_core} (XNNPACK, SIMD, 1 thread), models: torch ${manifest.torch}, opset ${manifest.opset}, seed ${manifest.seed}`);
-    console.log(`load average before: ${loadBefore}`);
+    console.log(`source: ${sourceVersion()}; load average before: ${loadBefore}`);
     const peak = engines.cs.measureSimdPeak();
     console.log(`WASM SIMD128 peak (mul+add, 16 f32x4 accumulators): ${fixed(peak)} GFLOP/s`);
 
