@@ -285,6 +285,14 @@ test('a picture dropped on the page joins the images instead of replacing the mo
     await page.screenshot({ path: path.join(outputDir, 'inspector-images.png') });
 });
 
+test('a labels .txt dropped on the page names the prediction classes', async () => {
+    const names = Array.from({ length: 10 }, (_, i) => `label-${i}-x`);
+    await dropOnCanvas('my_labels.txt', Buffer.from(names.join('\r\n') + '\n'));
+    const s = await waitForState("(s) => s.inspect.labels_source === 'my_labels.txt' && s.inspect.prediction");
+    for (const entry of s.inspect.prediction.top) assert.equal(entry.label, names[entry.class]);
+    assert.notEqual(s.model, null, 'the labels did not replace the model');
+});
+
 test('no script errors on the page', () => {
     assert.deepEqual(pageErrors, []);
 });
