@@ -94,7 +94,8 @@ let cli;
 let work;
 
 before(async () => {
-    const engineDir = findFirst('CONVSCOPE_ENGINE_DIR', ['build/wasm/engine', 'build/bench/wasm/engine']);
+    const engineDir = process.env.CONVSCOPE_ENGINE_DIR ??
+        path.dirname(findFirst('CONVSCOPE_ENGINE_DIR', ['build/wasm/engine/convscope_engine.mjs', 'build/bench/wasm/engine/convscope_engine.mjs']));
     cli = findFirst('CONVSCOPE_CLI', ['build/native/convscope', 'build/bench/native/convscope']);
     const { default: createConvScope } = await import(pathToFileURL(path.join(engineDir, 'convscope_engine.mjs')).href);
     cs = await createConvScope();
