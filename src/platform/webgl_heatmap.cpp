@@ -276,15 +276,23 @@ public:
         char high_text[32];
         std::snprintf(low_text, sizeof low_text, "%.4g", low);
         std::snprintf(high_text, sizeof high_text, "%.4g", high);
-        const float line_start = ImGui::GetCursorPosX();
-        ImGui::TextUnformatted(low_text);
+        // Labels placed in screen space under the bar's ends (and its
+        // middle, zero, for diverging maps): cursor-relative placement would
+        // be off inside groups and columns.
+        ImDrawList* list = ImGui::GetWindowDrawList();
+        const ImVec2 line = ImGui::GetCursorScreenPos();
+        const ImU32 colour = ImGui::GetColorU32(ImGuiCol_Text);
+        const float high_width = ImGui::CalcTextSize(high_text).x;
+        const float low_end = at.x + ImGui::CalcTextSize(low_text).x;
+        list->AddText(ImVec2(at.x, line.y), colour, low_text);
         if (style.color_map == ui::ColorMap::diverging) {
-            ImGui::SameLine(line_start + size.x * 0.5f - ImGui::CalcTextSize("0").x * 0.5f);
-            ImGui::TextUnformatted("0");
+            const float zero_x = at.x + size.x * 0.5f - ImGui::CalcTextSize("0").x * 0.5f;
+            if (zero_x > low_end + 4.0f && zero_x + 12.0f < at.x + size.x - high_width) {
+                list->AddText(ImVec2(zero_x, line.y), colour, "0");
+            }
         }
-        ImGui::SameLine(std::max(line_start + size.x - ImGui::CalcTextSize(high_text).x,
-                                 ImGui::GetCursorPosX()));
-        ImGui::TextUnformatted(high_text);
+        list->AddText(ImVec2(std::max(at.x + size.x - high_width, low_end + 8.0f), line.y), colour, high_text);
+        ImGui::Dummy(ImVec2(size.x, ImGui::GetTextLineHeight()));
     }
 
     void end_frame() override {
