@@ -122,6 +122,31 @@ def constant_wrong_attribute_type():
     write("constant_value_type_floats.onnx", model.SerializeToString())
 
 
+def sparse_datasets():
+    # Found by review, confirmed with mutation_report --open: a 10 KB Keras
+    # weights file of chunked datasets whose chunks were never written. Each
+    # reads as its fill value, within the per-tensor limit, but together
+    # they made the HDF5 reader build gigabytes (std::bad_alloc natively, a
+    # dead tab in the browser). Two 576 MB datasets: the second must be
+    # refused by the per-file budget. Named .h5-sparse, not .h5, so that the
+    # mutation sweep does not build 576 MB for each of its mutants.
+    import h5py
+    import numpy as np
+    path = os.path.join(OUT, "sparse_datasets.h5-sparse")
+    with h5py.File(path, "w", libver="earliest") as f:
+        names = []
+        for index in range(2):
+            name = "dense_%d" % index
+            names.append(name.encode())
+            group = f.create_group(name)
+            group.attrs["weight_names"] = np.array([(name + "/kernel:0").encode()])
+            group.create_dataset(name + "/kernel:0", shape=(12288, 12288), chunks=(4096, 4096), dtype="f4")
+        f.attrs["layer_names"] = np.array(names)
+        f.attrs["backend"] = b"tensorflow"
+        f.attrs["keras_version"] = b"2.3.0"
+    print("sparse_datasets.h5-sparse: %d bytes" % os.path.getsize(path))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     deep_json()
@@ -131,6 +156,7 @@ def main():
     zip_size_lie()
     pool_zero_stride()
     constant_wrong_attribute_type()
+    sparse_datasets()
 
 
 if __name__ == "__main__":

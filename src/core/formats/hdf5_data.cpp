@@ -928,6 +928,15 @@ void copy_chunk(const ChunkGeometry& g, const std::vector<uint64_t>& offset, con
 // [SECTION] Dataset assembly
 // =============================================================================
 
+void FileImpl::charge_materialized(uint64_t bytes, const std::string& where) {
+    uint64_t before = materialized_bytes_.fetch_add(bytes);
+    if (before + bytes > limits::max_decompressed_bytes || bytes > limits::max_decompressed_bytes) {
+        materialized_bytes_.fetch_sub(bytes);
+        throw_limit_error(where, ": building ", bytes, " bytes of dataset storage would take this file's total past ",
+                          limits::max_decompressed_bytes, " bytes (", before, " already built)");
+    }
+}
+
 ByteSpan read_dataset_bytes(FileImpl& file, const DatasetMessages& dataset, uint64_t element_count,
                             std::vector<uint8_t>& storage, const std::string& where) {
     const Layout& layout = dataset.layout;
@@ -938,6 +947,7 @@ ByteSpan read_dataset_bytes(FileImpl& file, const DatasetMessages& dataset, uint
     }
     uint64_t total = element_count * element_size;
     auto fill = [&]() {
+        file.charge_materialized(total, where);
         storage.assign(static_cast<size_t>(total), 0);
         if (dataset.fill_value) {
             for (uint64_t i = 0; i < element_count; ++i) {

@@ -3,6 +3,7 @@
 // (datatypes, layouts, chunk indexes, filters). Not part of the public API.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -161,7 +162,15 @@ public:
     // Global heap objects (variable-length data), cached by collection.
     ByteSpan global_heap_object(uint64_t collection_address, uint32_t index, const std::string& where);
 
+    // Counts bytes of dataset storage built in memory (chunked, filtered or
+    // fill-value data; views into the file cost nothing) against
+    // limits::max_decompressed_bytes for the whole file: each dataset alone
+    // may be within the limits while a 20 KB file declares dozens of
+    // gigabyte-sized sparse datasets. Throws LimitError naming `where`.
+    void charge_materialized(uint64_t bytes, const std::string& where);
+
 private:
+    std::atomic<uint64_t> materialized_bytes_{0};
     std::mutex heap_mutex_;
     std::map<uint64_t, std::map<uint32_t, ByteSpan>> global_heaps_;
 };

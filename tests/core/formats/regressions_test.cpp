@@ -114,6 +114,13 @@ TEST_CASE("regression model files load, build and run or fail cleanly", "[regres
     }
 }
 
+TEST_CASE("HDF5 datasets built in memory share one budget per file", "[regressions]") {
+    // Two sparse 576 MB datasets in a 10 KB file: the first is built, the second refused.
+    FileBytes bytes = read_file_bytes(regressions_dir() + "/sparse_datasets.h5-sparse");
+    std::string message = error_of<LimitError>([&] { open_model(bytes, "sparse.h5"); });
+    CHECK_THAT(message, Catch::Contains("/dense_1/") && Catch::Contains("1073741824"));
+}
+
 TEST_CASE("a pooling stride of 0 is refused by name, not divided by", "[regressions]") {
     Model model = open_model(read_file_bytes(regressions_dir() + "/pool_zero_stride.onnx"), "pool.onnx");
     std::string message = error_of<UnsupportedError>([&] { (void)testing::build_and_run_bounded(model); });
