@@ -39,5 +39,10 @@ if(EMSCRIPTEN AND NOT TARGET convscope_engine)
     add_custom_command(TARGET convscope_engine POST_BUILD
         COMMAND ${CMAKE_COMMAND} -E copy_if_different "${CONVSCOPE_ENGINE_ROOT}/web/engine/convscope_engine.mjs"
                 ${CMAKE_BINARY_DIR}/engine/convscope_engine.mjs
-        COMMENT "Copying the engine's JS API next to convscope_engine_wasm.mjs")
+        # The static site publishes the engine too, for people who embed it.
+        COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/dist/engine
+        COMMAND ${CMAKE_COMMAND} -E copy_if_different "${CONVSCOPE_ENGINE_ROOT}/web/engine/convscope_engine.mjs"
+                ${CMAKE_BINARY_DIR}/engine/convscope_engine_wasm.mjs ${CMAKE_BINARY_DIR}/engine/convscope_engine_wasm.wasm
+                ${CMAKE_BINARY_DIR}/dist/engine/
+        COMMENT "Copying the engine's JS API next to convscope_engine_wasm.mjs and into dist/engine")
 endif()
