@@ -69,6 +69,9 @@ EM_JS(void, convscope_session_show_theme, (int light, int remember), {
 EM_JS(void, convscope_session_install_hook, (), {
     var hook = window.convscope = window.convscope || {};
     hook.view = function() { return JSON.parse(UTF8ToString(Module['_convscope_view_json']())); };
+    hook.debugViewState = function(query) {
+        return JSON.parse(Module['ccall']('convscope_debug_view_state', 'string', ['string'], [String(query)]));
+    };
     hook.setTheme = function(name) { Module['_convscope_set_theme'](name === 'light' ? 1 : 0); };
     hook.noteModelSource = function(url) {
         url = String(url || '');
@@ -298,6 +301,19 @@ EMSCRIPTEN_KEEPALIVE const char* convscope_view_json() {
     out["theme"] = convscope::ui::theme() == convscope::ui::Theme::light ? "light" : "dark";
     out["caught_faults"] = session.caught_faults;
     out["last_fault"] = session.last_fault;
+    json = out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return json.c_str();
+}
+
+// For the e2e test of ui/view_state: parses `query` and formats the result:
+// {"parsed": {...}, "formatted": "..."}; valid until the next call.
+EMSCRIPTEN_KEEPALIVE const char* convscope_debug_view_state(const char* query) {
+    static std::string json;
+    const convscope::ui::ViewState view = convscope::ui::parse_view_state(query ? query : "");
+    nlohmann::json out;
+    out["parsed"] = {{"model_url", view.model_url}, {"layer", view.layer}, {"kernel", view.kernel},
+                     {"channel", view.channel}, {"image", view.image}, {"panel", view.panel}};
+    out["formatted"] = convscope::ui::format_view_state(view);
     json = out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return json.c_str();
 }
