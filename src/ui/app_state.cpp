@@ -83,6 +83,7 @@ void AppState::begin_frame() {
     inspection_.prefetch_view();
     // Enough for a small model's forward pass; bigger work spreads over frames.
     inspection_.do_work(std::chrono::milliseconds(12));
+    explanations_.update(inspection_, std::chrono::milliseconds(12));
 }
 
 void AppState::load_samples(const std::vector<uint8_t>& json, const std::vector<uint8_t>& png) {
@@ -112,6 +113,10 @@ std::string AppState::inspect_command(const std::string& json) {
     std::string problem = inspection_.apply_command(json);
     if (!problem.empty()) return problem;
     nlohmann::json command = nlohmann::json::parse(json, nullptr, false);
+    if (command.is_object() && command.contains("explain")) {
+        problem = explanations_.apply_command(command["explain"].dump());
+        if (!problem.empty()) return problem;
+    }
     if (command.is_object() && command.contains("panel") && command["panel"].is_string()) {
         request_panel(command["panel"].get<std::string>());
     }
@@ -250,6 +255,7 @@ std::string AppState::to_json() const {
     state["status"] = status_;
     state["log_entries"] = log_.size();
     state["inspect"] = nlohmann::json::parse(inspection_.to_json());
+    state["explain"] = nlohmann::json::parse(explanations_.to_json());
     state["downloads"] = {{"count", downloads_}, {"last", last_download_}, {"last_size", last_download_size_}};
     // File names and error messages come from untrusted files; replace
     // invalid UTF-8 instead of throwing while serialising.

@@ -13,6 +13,7 @@
 
 #include "core/formats/registry.h"
 #include "core/model/model.h"
+#include "ui/explanations.h"
 #include "ui/inspection.h"
 
 namespace convscope::ui {
@@ -81,6 +82,9 @@ public:
     // The inspector: images, selection and computations for the model shown.
     Inspection& inspection() { return inspection_; }
     const Inspection& inspection() const { return inspection_; }
+    // The Explanations panel's methods and filter visualisation (reads the inspector).
+    Explanations& explanations() { return explanations_; }
+    const Explanations& explanations() const { return explanations_; }
     // The bundled sample images (fetched by the page at start).
     void load_samples(const std::vector<uint8_t>& json, const std::vector<uint8_t>& png);
 
@@ -119,6 +123,7 @@ private:
     std::vector<LogEntry> log_;
     bool open_dialog_requested_ = false;
     Inspection inspection_;
+    Explanations explanations_;
     std::string requested_panel_;
     uint64_t downloads_ = 0;
     std::string last_download_;
