@@ -1,4 +1,5 @@
 // The one place that lists the panels.
+#include "ui/panels/explain_panel.h"
 #include "ui/panels/feature_maps_panel.h"
 #include "ui/panels/images_panel.h"
 #include "ui/panels/layers_panel.h"
@@ -20,6 +21,7 @@ std::vector<std::unique_ptr<Panel>> make_panels() {
     panels.push_back(std::make_unique<WeightsPanel>());
     panels.push_back(std::make_unique<ResponsePanel>());
     panels.push_back(std::make_unique<FeatureMapsPanel>());
+    panels.push_back(std::make_unique<ExplainPanel>());
     return panels;
 }
 
