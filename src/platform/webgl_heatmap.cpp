@@ -34,7 +34,7 @@ constexpr uint64_t frames_kept_unused = 3;
 
 // Float textures cost 4 bytes a value. 256 MB is far more than any screen of
 // maps needs, and small enough for a browser tab on a modest laptop.
-constexpr size_t texture_byte_cap = size_t(256) << 20;
+constexpr size_t default_texture_byte_cap = size_t(256) << 20;
 
 // ---- shaders -----------------------------------------------------------------
 
@@ -202,8 +202,8 @@ public:
             }
         }
         const size_t growth = entry && entry->width ? 0 : new_bytes;
-        if (texture_bytes_ + growth > texture_byte_cap) evict_least_recent(texture_bytes_ + growth - texture_byte_cap);
-        if (texture_bytes_ + growth > texture_byte_cap) {
+        if (texture_bytes_ + growth > texture_byte_cap_) evict_least_recent(texture_bytes_ + growth - texture_byte_cap_);
+        if (texture_bytes_ + growth > texture_byte_cap_) {
             ++refused_uploads_;
             if (entry) forget(entry->id);
             return {};
@@ -296,6 +296,8 @@ public:
     }
 
     void end_frame() override {
+        render_ms_last_frame_ = render_started_ > 0.0 ? emscripten_get_now() - render_started_ : 0.0;
+        render_started_ = 0.0;
         draws_last_frame_ = draws_.size();
         program_switches_last_frame_ = program_switches_;
         draws_.clear();
@@ -315,6 +317,7 @@ public:
         const size_t index = size_t(reinterpret_cast<intptr_t>(command.UserCallbackData));
         if (index >= draws_.size()) return;
         const MapDraw& draw = draws_[index];
+        if (render_started_ == 0.0) render_started_ = emscripten_get_now();
         if (draw.starts_run) {
             if (!program_ && !program_failed_) create_program();
             if (!program_) return;  // the backend's shader then draws the raw red channel
@@ -337,14 +340,18 @@ public:
         HeatmapRendererStats stats;
         stats.textures = entries_.size();
         stats.texture_bytes = texture_bytes_;
-        stats.texture_byte_cap = texture_byte_cap;
+        stats.texture_byte_cap = texture_byte_cap_;
         stats.uploads = uploads_;
         stats.evictions = evictions_;
         stats.refused_uploads = refused_uploads_;
         stats.draws_last_frame = draws_last_frame_;
         stats.program_switches_last_frame = program_switches_last_frame_;
+        stats.render_ms_last_frame = render_ms_last_frame_;
         return stats;
     }
+
+    // For the test hook: a smaller cap shows eviction and refusal at work.
+    void set_texture_byte_cap(size_t bytes) { texture_byte_cap_ = bytes ? bytes : default_texture_byte_cap; }
 
 private:
     // A map quad between a switch to our program and a reset to ImGui's.
@@ -521,6 +528,9 @@ private:
     uint64_t evictions_ = 0;
     uint64_t refused_uploads_ = 0;
     GLint max_texture_size_ = 2048;
+    size_t texture_byte_cap_ = default_texture_byte_cap;
+    double render_started_ = 0.0;  // emscripten_get_now() at the frame's first map callback
+    double render_ms_last_frame_ = 0.0;
 
     std::vector<MapDraw> draws_;
     size_t draws_last_frame_ = 0;
@@ -657,6 +667,7 @@ void install_webgl_heatmap_renderer() {
         var hook = window.convscope = window.convscope || {};
         hook.debugHeatmapStress = function(count) { Module['_convscope_debug_heatmap_stress'](count | 0); };
         hook.debugHeatmapTestCard = function(shown) { Module['_convscope_debug_heatmap_test_card'](shown ? 1 : 0); };
+        hook.debugHeatmapCap = function(bytes) { Module['_convscope_debug_heatmap_cap'](Number(bytes) || 0); };
         hook.heatmapStats = function() { return JSON.parse(UTF8ToString(Module['_convscope_heatmap_stats_json']())); };
     });
 }
@@ -684,6 +695,13 @@ EMSCRIPTEN_KEEPALIVE void convscope_debug_heatmap_stress(int count) {
     convscope::platform::stress_map_count = std::clamp(count, 0, 10000);
 }
 
+// Bytes of float textures the renderer may hold; 0 restores the default.
+EMSCRIPTEN_KEEPALIVE void convscope_debug_heatmap_cap(double bytes) {
+    if (convscope::platform::the_renderer) {
+        convscope::platform::the_renderer->set_texture_byte_cap(bytes > 0 ? size_t(bytes) : 0);
+    }
+}
+
 EMSCRIPTEN_KEEPALIVE void convscope_debug_heatmap_test_card(int shown) {
     convscope::platform::test_card_shown = shown != 0;
     if (!shown) convscope::platform::test_card_cells.clear();
@@ -699,11 +717,12 @@ EMSCRIPTEN_KEEPALIVE const char* convscope_heatmap_stats_json() {
     std::snprintf(buffer, sizeof buffer,
                   "{\"textures\":%zu,\"texture_bytes\":%zu,\"texture_byte_cap\":%zu,\"uploads\":%llu,"
                   "\"evictions\":%llu,\"refused_uploads\":%llu,\"draws_last_frame\":%zu,"
-                  "\"program_switches_last_frame\":%zu,\"stress_maps\":%d,\"stress_build_ms\":%.3f,\"test_card\":[",
+                  "\"program_switches_last_frame\":%zu,\"render_ms_last_frame\":%.3f,\"stress_maps\":%d,"
+                  "\"stress_build_ms\":%.3f,\"test_card\":[",
                   stats.textures, stats.texture_bytes, stats.texture_byte_cap,
                   static_cast<unsigned long long>(stats.uploads), static_cast<unsigned long long>(stats.evictions),
                   static_cast<unsigned long long>(stats.refused_uploads), stats.draws_last_frame,
-                  stats.program_switches_last_frame, stress_map_count, stress_build_ms);
+                  stats.program_switches_last_frame, stats.render_ms_last_frame, stress_map_count, stress_build_ms);
     json = buffer;
     bool first = true;
     for (const TestCardCell& cell : test_card_cells) {

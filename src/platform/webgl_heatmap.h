@@ -43,11 +43,15 @@ struct HeatmapRendererStats {
     uint64_t refused_uploads = 0;  // over the cap even after evicting
     size_t draws_last_frame = 0;
     size_t program_switches_last_frame = 0;  // one per run of consecutive maps
+    // From the frame's first map callback to end_frame(): GL submission of
+    // the maps and whatever ImGui draws after them (CPU time, not GPU time).
+    double render_ms_last_frame = 0.0;
 };
 
 // Creates the renderer and makes it the one ui::heatmap_renderer() returns.
 // Also adds its functions to the page's window.convscope hook
-// (debugHeatmapStress(n), debugHeatmapTestCard(on), heatmapStats()).
+// (debugHeatmapStress(n), debugHeatmapTestCard(on), debugHeatmapCap(bytes),
+// heatmapStats()).
 void install_webgl_heatmap_renderer();
 
 // Called by the platform once per frame after ImGui_ImplOpenGL3_RenderDrawData:

@@ -230,13 +230,32 @@ test('400 maps of 28 x 28: uploaded once, one program switch, frame time reporte
                 `400 maps ${stressedMs.toFixed(1)} ms (+${(stressedMs - idleMs).toFixed(1)} ms); ` +
                 `queueing the 400 maps ${queueMs.toFixed(2)} ms; ` +
                 `${stressed.after.draws_last_frame} drawn (rest scrolled out), ` +
-                `${stressed.after.program_switches_last_frame} program switch(es)`);
+                `${stressed.after.program_switches_last_frame} program switch(es); ` +
+                `GL submission from the first map to the frame's end ` +
+                `${Math.min(stressed.after.render_ms_last_frame, stressedAgain.after.render_ms_last_frame).toFixed(2)} ms`);
     await page.screenshot({ path: path.join(outputDir, 'renderer-stress.png') });
     // Steady state: no uploads while the same 400 maps are drawn again and again.
     assert.equal(stressed.after.uploads, stressed.before.uploads, 'maps were uploaded again without a new version');
     assert.ok(stressed.after.draws_last_frame >= 100, `only ${stressed.after.draws_last_frame} maps drawn`);
     assert.equal(stressed.after.program_switches_last_frame, 1);
     assert.ok(queueMs < 50, `queueing 400 maps took ${queueMs} ms`);
+
+    // Under a small memory cap the renderer evicts, then refuses, and stays
+    // under it. (The cap applies to uploads: start from an empty cache.)
+    const mapBytes = 28 * 28 * 4;
+    const cap = 32 * mapBytes;
+    await page.evaluate(() => window.convscope.debugHeatmapStress(0));
+    await frames(5);
+    await page.evaluate((cap) => { window.convscope.debugHeatmapCap(cap); window.convscope.debugHeatmapStress(400); }, cap);
+    await frames(5);
+    const capped = await page.evaluate(() => window.convscope.heatmapStats());
+    assert.ok(capped.texture_bytes <= cap, `${capped.texture_bytes} bytes held under a cap of ${cap}`);
+    assert.ok(capped.refused_uploads > 0, 'nothing was refused under the cap');
+    await page.evaluate(() => window.convscope.debugHeatmapCap(0));
+    await frames(5);
+    const restored = await page.evaluate(() => window.convscope.heatmapStats());
+    assert.equal(restored.textures, 400);
+    assert.equal(restored.texture_bytes, 400 * mapBytes);
     await page.evaluate(() => window.convscope.debugHeatmapStress(0));
 });
 
@@ -380,7 +399,8 @@ test('text is drawn at device resolution at DPR 1, 1.5, 2 and 3', async () => {
 });
 
 test('a C++ exception or a failed allocation in a frame is reported and the app carries on', async () => {
-    await openApp(page);
+    // No demo model: its arrival would replace the error shown.
+    await openApp(page, '?demo=none');
     await page.evaluate(() => window.convscope.debugFault('exception'));
     await waitFor('(hook) => hook.view().caught_faults === 1');
     assert.match((await state()).error, /Internal error .*debug fault/);
@@ -392,7 +412,7 @@ test('a C++ exception or a failed allocation in a frame is reported and the app 
 });
 
 test('a WASM trap or abort() restarts the module in place, without a reload', async () => {
-    await openApp(page);
+    await openApp(page, '?demo=none');
     await page.evaluate(() => { window.keptAcrossRestart = 'yes'; });
     for (const [kind, count] of [['trap', 1], ['abort', 2]]) {
         await page.evaluate((kind) => window.convscope.debugFault(kind), kind);
