@@ -63,7 +63,13 @@ std::vector<float> floats_of(const Tensor& tensor) { return tensor.to_float_vect
 std::vector<int64_t> spatial(const Layer& layer, const std::string& key, size_t rank, std::vector<int64_t> fallback) {
     std::vector<int64_t> values = layer.attribute_ints(key, fallback);
     if (values.empty()) values = fallback;
-    if (values.size() == 1 && rank > 1) values.assign(rank, values[0]);
+    // assign(n, value) must not be given a reference into the vector itself:
+    // libc++ (the WASM build) frees the old buffer before filling the new one,
+    // so values[0] would be read from freed memory. Copy it first.
+    if (values.size() == 1 && rank > 1) {
+        const int64_t value = values[0];
+        values.assign(rank, value);
+    }
     if (values.size() != rank) {
         throw UnsupportedError(concat("attribute ", key, " has ", values.size(), " values, expected ", rank));
     }
@@ -200,7 +206,10 @@ CompiledLayer compile_conv_transpose(const KerasContext& c, bool one_dimensional
     std::vector<int64_t> strides = spatial(layer, "strides", rank, {1});
     std::vector<int64_t> dilations = spatial(layer, "dilation_rate", rank, {1});
     std::vector<int64_t> output_padding = layer.attribute_ints("output_padding", {});
-    if (output_padding.size() == 1) output_padding.assign(rank, output_padding[0]);
+    if (output_padding.size() == 1) {
+        const int64_t value = output_padding[0];  // not a reference into the vector (see spatial())
+        output_padding.assign(rank, value);
+    }
     if (one_dimensional) {
         kernel_size.insert(kernel_size.begin(), 1);
         strides.insert(strides.begin(), 1);
@@ -251,7 +260,10 @@ CompiledLayer compile_pool(const KerasContext& c, PoolKind kind, bool one_dimens
     std::vector<int64_t> pool = spatial(layer, "pool_size", rank, {2});
     std::vector<int64_t> strides = layer.attribute_ints("strides", {});
     if (strides.empty()) strides = pool;
-    if (strides.size() == 1) strides.assign(rank, strides[0]);
+    if (strides.size() == 1) {
+        const int64_t value = strides[0];  // not a reference into the vector (see spatial())
+        strides.assign(rank, value);
+    }
     if (one_dimensional) {
         pool.insert(pool.begin(), 1);
         strides.insert(strides.begin(), 1);

@@ -416,7 +416,11 @@ BackwardStep merge_backward(BinaryKind kind, bool average) {
 
 std::vector<int64_t> expand(std::vector<int64_t> values, size_t rank, int64_t fallback, bool one_d) {
     if (values.empty()) values.assign(rank, fallback);
-    if (values.size() == 1 && rank > 1) values.assign(rank, values[0]);
+    if (values.size() == 1 && rank > 1) {
+        // Copied first: assign() with a reference into the vector reads freed memory under libc++.
+        const int64_t value = values[0];
+        values.assign(rank, value);
+    }
     if (values.size() != rank) throw UnsupportedError(concat("expected ", rank, " spatial values, got ", values.size()));
     if (one_d) values.insert(values.begin(), 1);
     return values;

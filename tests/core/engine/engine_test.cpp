@@ -1,11 +1,13 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 
 #include "core/base/error.h"
 #include "core/engine/engine.h"
 #include "core/formats/npy.h"
 #include "core/formats/registry.h"
+#include "core/ops/conv.h"
 #include "support/op_check.h"
 
 using namespace convscope;
@@ -103,6 +105,65 @@ TEST_CASE("engine: Keras DepthwiseConv2D and AveragePooling2D 'same'", "[engine]
     pool_model.layers.push_back(pool);
     Engine pool_engine = Engine::build(pool_model);
     require_tensor_close(pool_engine.run(load("keras_avgpool_same_in.npy")).outputs.at("pool"), load("keras_avgpool_same_out.npy"), "avgpool");
+}
+
+TEST_CASE("engine: Keras single-value kernel_size/strides and default dilation_rate expand to 2-D", "[engine][keras]") {
+    // One value for a 2-D attribute is repeated per axis. That expansion once
+    // read the value from the vector's freed buffer under libc++ (WASM), giving
+    // dilations from stale heap bytes; tests/support/poison_heap.cpp makes
+    // such a read return -1 every time, so this fails deterministically there.
+    test::OpRandom random(20261126);
+    const int64_t h = 7, w = 6, in_channels = 3, out_channels = 5;
+    Model model = keras_model({-1, h, w, in_channels});
+    Layer conv = keras_layer("conv", "Conv2D", "input_1");
+    conv.attributes["kernel_size"] = int64_t{3};  // no dilation_rate: Keras default 1
+    conv.attributes["strides"] = int64_t{1};
+    conv.attributes["padding"] = std::string("valid");
+    conv.attributes["use_bias"] = int64_t{1};
+    std::vector<float> kernel = random.floats(3 * 3 * in_channels * out_channels);
+    std::vector<float> bias = random.floats(out_channels);
+    conv.weights = {{"conv/kernel:0", Tensor::from_floats({3, 3, in_channels, out_channels}, kernel)},
+                    {"conv/bias:0", Tensor::from_floats({out_channels}, bias)}};
+    model.layers.push_back(conv);
+    Layer pool = keras_layer("pool", "MaxPooling2D", "conv");
+    pool.attributes["pool_size"] = int64_t{2};
+    pool.attributes["strides"] = int64_t{2};
+    model.layers.push_back(pool);
+    Engine engine = Engine::build(model);
+
+    std::vector<float> input = random.floats(h * w * in_channels);
+    RunOptions options;
+    options.capture = {"conv"};
+    RunResult result = engine.run(Tensor::from_floats({1, h, w, in_channels}, input), options);
+
+    Conv2DGeometry g;
+    g.in_channels = in_channels;
+    g.out_channels = out_channels;
+    g.kernel_h = g.kernel_w = 3;
+    std::vector<float> want_conv(static_cast<size_t>((h - 2) * (w - 2) * out_channels));
+    conv2d_reference(g, input.data(), 1, h, w, kernel.data(), bias.data(), want_conv.data());
+    const Tensor& got_conv = result.activations.at("conv");
+    REQUIRE(shape_to_string(got_conv.shape()) == shape_to_string(Shape{1, h - 2, w - 2, out_channels}));
+    test::require_close(got_conv.to_float_vector(), want_conv, "conv with kernel_size 3");
+
+    // 2x2 max pool with stride 2 over the 5x4 conv output: 2x2 windows, the last row dropped.
+    const Tensor& got_pool = result.outputs.at("pool");
+    REQUIRE(shape_to_string(got_pool.shape()) == shape_to_string(Shape{1, 2, 2, out_channels}));
+    std::vector<float> want_pool;
+    for (int64_t y = 0; y < 2; ++y) {
+        for (int64_t x = 0; x < 2; ++x) {
+            for (int64_t c = 0; c < out_channels; ++c) {
+                float best = -1e30f;
+                for (int64_t dy = 0; dy < 2; ++dy) {
+                    for (int64_t dx = 0; dx < 2; ++dx) {
+                        best = std::max(best, want_conv[((2 * y + dy) * (w - 2) + 2 * x + dx) * out_channels + c]);
+                    }
+                }
+                want_pool.push_back(best);
+            }
+        }
+    }
+    test::require_close(got_pool.to_float_vector(), want_pool, "max pool with pool_size 2, strides 2");
 }
 
 TEST_CASE("engine: build lists every unsupported layer by name and type", "[engine]") {
