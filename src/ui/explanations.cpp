@@ -181,13 +181,23 @@ void Explanations::update(Inspection& inspection, std::chrono::milliseconds budg
         gradients_engine_ = engine;
         gradients_generation_ = inspection.results_generation();
         conv_layers_.clear();
+        conv_channels_.clear();
         for (const Layer& layer : inspection.model()->layers) {
-            if (is_conv2d_layer(*inspection.model(), layer)) conv_layers_.push_back(layer.name);
+            if (!is_conv2d_layer(*inspection.model(), layer)) continue;
+            conv_layers_.push_back(layer.name);
+            std::optional<ConvKernels> kernels;
+            try {
+                kernels = conv_kernels(*inspection.model(), layer);
+            } catch (const std::exception&) {
+                // No readable kernel: the channel count stays unknown (0).
+            }
+            conv_channels_.push_back(kernels ? kernels->out_channels : 0);
         }
         if (new_model) settings_.gradcam_layer.clear();
     }
 
-    filter_steps(start + budget / 2);
+    // Filter steps first: they are what the user is watching form.
+    filter_steps(start + budget);
 
     if (current < 0) return;
     const Tensor* preprocessed = inspection.request_input(current);
@@ -498,6 +508,7 @@ std::string Explanations::to_json() const {
     out["class"] = key_.class_index;
     out["gradcam_layer"] = gradcam_layer_;
     out["conv_layers"] = conv_layers_;
+    out["conv_channels"] = conv_channels_;
     out["completed"] = completed();
     out["error"] = error_.empty() ? nlohmann::json(nullptr) : nlohmann::json(error_);
     out["gradient_build_ms"] = build_ms_;

@@ -98,6 +98,8 @@ public:
     const std::string& gradcam_layer() const { return gradcam_layer_; }
     // The convolution layers a Grad-CAM or filter visualisation can use.
     const std::vector<std::string>& conv_layers() const { return conv_layers_; }
+    // Output channels of each of conv_layers() (0 when unknown).
+    const std::vector<int64_t>& conv_channels() const { return conv_channels_; }
     const std::string& error() const { return error_; }
     // The preprocessed input, H x W (mean over channels), for the overlays.
     const Map2D& input_picture() const { return input_picture_; }
@@ -149,6 +151,7 @@ private:
     std::string error_;
     std::string gradcam_layer_;
     std::vector<std::string> conv_layers_;
+    std::vector<int64_t> conv_channels_;
     MethodResult results_[explain_method_count];
     Accumulator partial_[explain_method_count];
     Map2D input_picture_;

@@ -191,7 +191,12 @@ void ExplainPanel::draw_filter(AppState& app) {
     ImGui::SameLine();
     ImGui::SetNextItemWidth(font * 6);
     ImGui::InputInt("channel", &filter_channel_);
-    filter_channel_ = std::max(0, filter_channel_);
+    const int64_t channels = explanations.conv_channels().at(static_cast<size_t>(filter_layer_));
+    filter_channel_ = static_cast<int>(std::clamp<int64_t>(filter_channel_, 0, std::max<int64_t>(0, channels - 1)));
+    if (channels > 0) {
+        ImGui::SameLine();
+        ImGui::TextDisabled("of %lld", static_cast<long long>(channels));
+    }
     ImGui::SameLine();
     ImGui::SetNextItemWidth(font * 6);
     ImGui::InputInt("steps", &filter_steps_, 16);
