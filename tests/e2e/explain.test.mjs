@@ -242,7 +242,7 @@ test('a filter visualisation forms over frames while the page keeps drawing', as
     const s0 = await state();
     const idleFrames = s0.frame - idle.frame;
     const layer = s0.explain.conv_layers[s0.explain.conv_layers.length - 1];
-    await inspect({ explain: { filter: { layer, channel: 3, steps: 100000 } } });
+    await inspect({ panel: 'Explanations', explain: { filter: { layer, channel: 3, steps: 100000 } } });
     const first = await waitForState('(s) => s.explain.filter.step >= 4');
     await page.waitForTimeout(1000);
     const second = await state();
