@@ -179,6 +179,12 @@ void ExplainPanel::draw_filter(AppState& app) {
         ImGui::TextDisabled("This model has no convolution layer to visualise.");
         return;
     }
+    // A run started elsewhere (the test hook) shows its own layer and channel.
+    if (explanations.filter().running) {
+        auto found = std::find(layers.begin(), layers.end(), explanations.filter().layer);
+        if (found != layers.end()) filter_layer_ = static_cast<int>(found - layers.begin());
+        filter_channel_ = static_cast<int>(explanations.filter().channel);
+    }
     if (filter_layer_ < 0 || filter_layer_ >= static_cast<int>(layers.size())) filter_layer_ = static_cast<int>(layers.size()) - 1;
     const float font = ImGui::GetFontSize();
     ImGui::SetNextItemWidth(font * 12);
@@ -189,14 +195,11 @@ void ExplainPanel::draw_filter(AppState& app) {
         ImGui::EndCombo();
     }
     ImGui::SameLine();
-    ImGui::SetNextItemWidth(font * 6);
-    ImGui::InputInt("channel", &filter_channel_);
     const int64_t channels = explanations.conv_channels().at(static_cast<size_t>(filter_layer_));
+    const std::string channel_label = channels > 0 ? concat("channel (of ", channels, ")###channel") : std::string("channel###channel");
+    ImGui::SetNextItemWidth(font * 6);
+    ImGui::InputInt(channel_label.c_str(), &filter_channel_);
     filter_channel_ = static_cast<int>(std::clamp<int64_t>(filter_channel_, 0, std::max<int64_t>(0, channels - 1)));
-    if (channels > 0) {
-        ImGui::SameLine();
-        ImGui::TextDisabled("of %lld", static_cast<long long>(channels));
-    }
     ImGui::SameLine();
     ImGui::SetNextItemWidth(font * 6);
     ImGui::InputInt("steps", &filter_steps_, 16);
