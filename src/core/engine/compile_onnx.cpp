@@ -147,7 +147,10 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
     auto baked = std::make_shared<std::vector<Tensor>>();
     baked->reserve(constants.size());
     for (const Tensor* t : constants) baked->push_back(t ? (is_integer(t->dtype()) ? to_int64(*t) : t->to_float32()) : Tensor());
-    auto constant_at = [&](size_t i) -> const Tensor* { return constants[i] ? &(*baked)[i] : nullptr; };
+    // A node may list fewer inputs than its op needs (a damaged file): absent means absent.
+    auto constant_at = [&](size_t i) -> const Tensor* {
+        return i < constants.size() && constants[i] ? &(*baked)[i] : nullptr;
+    };
 
     CompiledLayer compiled;
     compiled.inputs = runtime_names;
