@@ -59,10 +59,34 @@ Tensor ConvStep::run(const Tensor& input) const {
     PadPair pw = resolve(padding, false, w, g.kernel_w, g.stride_w, g.dilation_w);
     int64_t oh = conv_output_size(h, g.kernel_h, g.stride_h, g.dilation_h, ph.begin, ph.end);
     int64_t ow = conv_output_size(w, g.kernel_w, g.stride_w, g.dilation_w, pw.begin, pw.end);
-    Tensor out = Tensor::zeros(DType::f32, {n, oh, ow, g.out_channels});
+    Tensor out = Tensor::uninitialized(DType::f32, {n, oh, ow, g.out_channels});
     if (out.element_count()) kernel->run_with_padding(x.f32(), n, h, w, ph.begin, pw.begin, ph.end, pw.end, out.mutable_f32());
     apply_output_activation(activation, out);
     return from_image(out, one_dimensional);
+}
+
+Tensor NchwConvStep::run(const Tensor& input) const {
+    Tensor x = input.to_float32();
+    if (one_dimensional) {
+        if (x.rank() != 3) throw UnsupportedError(concat("convolution: expected NCL input, got ", shape_to_string(x.shape())));
+        x = x.reshaped({x.shape()[0], x.shape()[1], 1, x.shape()[2]});
+    } else if (x.rank() != 4) {
+        throw UnsupportedError(concat("convolution: expected NCHW input, got ", shape_to_string(x.shape())));
+    }
+    const Conv2DGeometry& g = kernel->geometry();
+    const int64_t n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], w = x.shape()[3];
+    if (c != g.in_channels) {
+        throw UnsupportedError(concat("convolution expects ", g.in_channels, " input channels, got ", c,
+                                      " (input ", shape_to_string(input.shape()), ")"));
+    }
+    PadPair ph = resolve(padding, true, h, g.kernel_h, g.stride_h, g.dilation_h);
+    PadPair pw = resolve(padding, false, w, g.kernel_w, g.stride_w, g.dilation_w);
+    int64_t oh = conv_output_size(h, g.kernel_h, g.stride_h, g.dilation_h, ph.begin, ph.end);
+    int64_t ow = conv_output_size(w, g.kernel_w, g.stride_w, g.dilation_w, pw.begin, pw.end);
+    Tensor out = Tensor::uninitialized(DType::f32, {n, g.out_channels, oh, ow});
+    if (out.element_count()) kernel->run_with_padding(x.f32(), n, h, w, ph.begin, pw.begin, ph.end, pw.end, out.mutable_f32());
+    if (one_dimensional) return out.reshaped({n, g.out_channels, ow});
+    return out;
 }
 
 Tensor ConvTransposeStep::run(const Tensor& input) const {
@@ -124,7 +148,7 @@ Tensor PoolStep::run(const Tensor& input) const {
     g.pad_bottom = ph.end;
     g.pad_left = pw.begin;
     g.pad_right = pw.end;
-    Tensor out = Tensor::zeros(DType::f32, {n, g.output_h(h), g.output_w(w), c});
+    Tensor out = Tensor::uninitialized(DType::f32, {n, g.output_h(h), g.output_w(w), c});
     if (out.element_count()) pool2d(kind, g, x.f32(), n, h, w, c, out.mutable_f32());
     return from_image(out, one_dimensional);
 }
@@ -138,7 +162,7 @@ Tensor DenseStep::run(const Tensor& input) const {
     int64_t m = static_cast<int64_t>(x.element_count()) / std::max<int64_t>(k, 1);
     Shape out_shape = x.shape();
     out_shape.back() = n;
-    Tensor out = Tensor::zeros(DType::f32, out_shape);
+    Tensor out = Tensor::uninitialized(DType::f32, out_shape);
     if (out.element_count()) gemm_packed(m, x.f32(), k, *weights, out.mutable_f32(), n, bias.empty() ? nullptr : bias.data());
     apply_output_activation(activation, out);
     return out;

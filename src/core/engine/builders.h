@@ -9,6 +9,7 @@
 
 #include "core/ops/activation.h"
 #include "core/ops/conv.h"
+#include "core/ops/conv_nchw.h"
 #include "core/ops/gemm.h"
 #include "core/ops/pool.h"
 #include "core/tensor/tensor.h"
@@ -34,6 +35,16 @@ struct ConvStep {
     PaddingRule padding;
     bool one_dimensional = false;
     OutputActivation activation;
+
+    Tensor run(const Tensor& input) const;
+};
+
+// Convolution on NCHW input [N, C, H, W] (or [N, C, L] when one_dimensional):
+// the ONNX layout, with no transposes around the kernel.
+struct NchwConvStep {
+    std::shared_ptr<Conv2DNchwKernel> kernel;
+    PaddingRule padding;
+    bool one_dimensional = false;
 
     Tensor run(const Tensor& input) const;
 };

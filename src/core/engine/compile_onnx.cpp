@@ -181,21 +181,16 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
         g.dilation_h = dilations[0]; g.dilation_w = dilations[1];
         g.groups = groups;
         if (type == "Conv") {
-            // OIHW -> [kh][kw][I/g][O]
-            int64_t out_channels = ws[0], cig = ws[1];
-            g.in_channels = cig * groups;
-            g.out_channels = out_channels;
-            std::vector<float> canonical(w.size());
-            for (int64_t o = 0; o < out_channels; ++o)
-                for (int64_t i = 0; i < cig; ++i)
-                    for (int64_t t = 0; t < taps; ++t) canonical[(t * cig + i) * out_channels + o] = w[(o * cig + i) * taps + t];
-            ConvStep step;
-            step.kernel = std::make_shared<Conv2DKernel>(g, canonical.data(), bias.empty() ? nullptr : bias.data());
+            g.in_channels = ws[1] * groups;
+            g.out_channels = ws[0];
+            NchwConvStep step;
+            step.kernel = std::make_shared<Conv2DNchwKernel>(g, w.data(), bias.empty() ? nullptr : bias.data());
             step.padding = onnx_padding(layer, spatial);
+            step.one_dimensional = one_d;
             compiled.algorithm = step.kernel->algorithm();
             op = OpKind::conv2d;
-            function = [step, one_d](const std::vector<const Tensor*>& in) {
-                return std::vector<Tensor>{via_nhwc(input_at(in, 0, "Conv"), one_d, [&](const Tensor& x) { return step.run(x); })};
+            function = [step](const std::vector<const Tensor*>& in) {
+                return std::vector<Tensor>{step.run(input_at(in, 0, "Conv"))};
             };
         } else {
             // [I][O/g][kh][kw] -> [I][kh][kw][O/g]

@@ -74,23 +74,43 @@ uint64_t shape_element_count(const Shape& shape) {
     return count;
 }
 
+namespace {
+
+std::shared_ptr<uint8_t> allocate_bytes(size_t size, bool zero_fill) {
+    uint8_t* bytes = zero_fill ? new uint8_t[size]() : new uint8_t[size];
+    return std::shared_ptr<uint8_t>(bytes, std::default_delete<uint8_t[]>());
+}
+
+}  // namespace
+
 Tensor Tensor::zeros(DType dtype, Shape shape) {
     Tensor t;
     t.dtype_ = dtype;
     t.element_count_ = shape_element_count(shape);
     t.shape_ = std::move(shape);
-    t.owned_ = std::make_shared<std::vector<uint8_t>>(t.byte_size());
-    t.data_ = t.owned_->data();
+    t.owned_ = allocate_bytes(t.byte_size(), true);
+    t.data_ = t.owned_.get();
+    t.storage_ = t.owned_;
+    return t;
+}
+
+Tensor Tensor::uninitialized(DType dtype, Shape shape) {
+    Tensor t;
+    t.dtype_ = dtype;
+    t.element_count_ = shape_element_count(shape);
+    t.shape_ = std::move(shape);
+    t.owned_ = allocate_bytes(t.byte_size(), false);
+    t.data_ = t.owned_.get();
     t.storage_ = t.owned_;
     return t;
 }
 
 Tensor Tensor::from_floats(Shape shape, std::vector<float> values) {
-    Tensor t = zeros(DType::f32, std::move(shape));
+    Tensor t = uninitialized(DType::f32, std::move(shape));
     if (values.size() != t.element_count_) {
         throw Error(concat("from_floats: ", values.size(), " values for shape ", shape_to_string(t.shape_)));
     }
-    if (!values.empty()) std::memcpy(t.owned_->data(), values.data(), values.size() * sizeof(float));
+    if (!values.empty()) std::memcpy(t.owned_.get(), values.data(), values.size() * sizeof(float));
     return t;
 }
 
@@ -98,8 +118,8 @@ Tensor Tensor::view(DType dtype, Shape shape, const uint8_t* bytes, std::shared_
     uint64_t count = shape_element_count(shape);
     size_t alignment = dtype_size(dtype);
     if (reinterpret_cast<uintptr_t>(bytes) % alignment != 0) {
-        Tensor t = zeros(dtype, std::move(shape));
-        if (t.byte_size()) std::memcpy(t.owned_->data(), bytes, t.byte_size());
+        Tensor t = uninitialized(dtype, std::move(shape));
+        if (t.byte_size()) std::memcpy(t.owned_.get(), bytes, t.byte_size());
         return t;
     }
     Tensor t;
@@ -113,7 +133,7 @@ Tensor Tensor::view(DType dtype, Shape shape, const uint8_t* bytes, std::shared_
 
 uint8_t* Tensor::mutable_raw() {
     if (!owned_) throw Error("mutable_raw() on a tensor that views file bytes");
-    return owned_->data();
+    return owned_.get();
 }
 
 const float* Tensor::f32() const {
@@ -180,7 +200,7 @@ double Tensor::value_at(uint64_t index) const {
 
 Tensor Tensor::to_float32() const {
     if (dtype_ == DType::f32) return *this;
-    Tensor out = zeros(DType::f32, shape_);
+    Tensor out = uninitialized(DType::f32, shape_);
     float* dst = out.mutable_f32();
     for (uint64_t i = 0; i < element_count_; ++i) dst[i] = static_cast<float>(value_at(i));
     return out;

@@ -32,6 +32,9 @@ public:
 
     // An owned, zero-filled tensor.
     static Tensor zeros(DType dtype, Shape shape);
+    // An owned tensor whose contents are indeterminate: for kernel outputs
+    // that write every element, so no time goes into zero-filling them.
+    static Tensor uninitialized(DType dtype, Shape shape);
     // Owned float32 tensor with the given values (values.size() must match shape).
     static Tensor from_floats(Shape shape, std::vector<float> values);
     // A view of `bytes` (which `owner` keeps alive). Copies into an owned,
@@ -67,7 +70,7 @@ private:
     uint64_t element_count_ = 0;
     const uint8_t* data_ = nullptr;
     std::shared_ptr<const void> storage_;
-    std::shared_ptr<std::vector<uint8_t>> owned_;
+    std::shared_ptr<uint8_t> owned_;  // an array (new uint8_t[]), null for views
 };
 
 float half_to_float(uint16_t bits);
