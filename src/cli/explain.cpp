@@ -70,7 +70,7 @@ int run_explain(const std::vector<std::string>& args) {
     if (!ends_with(out_path, ".npy") && !ends_with(out_path, ".png")) throw UsageError("--out must end in .npy or .png");
 
     const std::string& model_path = positional[0];
-    Model model = open_model(read_file_bytes(model_path), model_path);
+    Model model = open_model_in_place(read_file_bytes_writable(model_path), model_path);
     Engine engine = Engine::build(model);
     GradientEngine gradients = GradientEngine::build(model, engine);
 

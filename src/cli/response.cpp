@@ -97,7 +97,7 @@ int run_response(const std::vector<std::string>& args) {
     if (!ends_with(out_path, ".npy") && !ends_with(out_path, ".png")) throw UsageError("--out must end in .npy or .png");
 
     const std::string& model_path = positional[0];
-    Model model = open_model(read_file_bytes(model_path), model_path);
+    Model model = open_model_in_place(read_file_bytes_writable(model_path), model_path);
     const Layer* layer = model.find_layer(arguments.get("layer"));
     if (!layer) throw Error(concat("no layer named '", arguments.get("layer"), "' in ", model_path));
     if (!conv_kernels(model, *layer)) {

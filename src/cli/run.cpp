@@ -19,7 +19,7 @@ int run_run(const std::vector<std::string>& args) {
     if (arguments.positional().size() != 1) throw UsageError("give exactly one MODEL");
     if (!arguments.has("input") || !arguments.has("out")) throw UsageError("--input and --out are required");
     const std::string& path = arguments.positional()[0];
-    Model model = open_model(read_file_bytes(path), path);
+    Model model = open_model_in_place(read_file_bytes_writable(path), path);
     Engine engine = Engine::build(model);
     Tensor input = npy::read_file(arguments.get("input"));
     Tensor result;
@@ -39,7 +39,7 @@ int run_predict(const std::vector<std::string>& args) {
     arguments.allow_only({"top", "labels", "invert", "scale"});
     if (arguments.positional().size() < 2) throw UsageError("give a MODEL and at least one IMAGE");
     const std::string& path = arguments.positional()[0];
-    Model model = open_model(read_file_bytes(path), path);
+    Model model = open_model_in_place(read_file_bytes_writable(path), path);
     Engine engine = Engine::build(model);
     Shape shape = engine.input_shape();
     if (shape.size() != 4) throw Error(concat("predict needs an image input; the model takes ", shape_to_string(shape)));

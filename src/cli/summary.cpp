@@ -13,7 +13,7 @@ int run_summary(const std::vector<std::string>& args) {
     arguments.allow_only({"json"});
     if (arguments.positional().size() != 1) throw UsageError("expected exactly one MODEL file");
     const std::string& path = arguments.positional()[0];
-    Model model = open_model(read_file_bytes(path), path);
+    Model model = open_model_in_place(read_file_bytes_writable(path), path);
     std::string text = arguments.has("json") ? model_to_json(model) + "\n" : summary_to_text(model);
     std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;

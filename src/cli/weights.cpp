@@ -50,7 +50,7 @@ int run_weights(const std::vector<std::string>& args) {
     if (arguments.positional().size() != 1) throw UsageError("expected exactly one MODEL file");
     if (!arguments.has("layer")) throw UsageError("--layer NAME is required");
     const std::string& path = arguments.positional()[0];
-    Model model = open_model(read_file_bytes(path), path);
+    Model model = open_model_in_place(read_file_bytes_writable(path), path);
     std::string layer_name = arguments.get("layer");
     const Layer* layer = model.find_layer(layer_name);
     if (!layer) {

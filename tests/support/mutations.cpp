@@ -74,7 +74,9 @@ MutationOutcome run_mutations(const std::vector<Mutation>& mutations, const std:
         if (memory) memory->reset_peak();
         auto started = std::chrono::steady_clock::now();
         try {
-            Model model = open_model(bytes, file_name);
+            // In place, as the app and the CLI open files: the reader may
+            // rewrite this private copy (ONNX aligns raw_data).
+            Model model = open_model_in_place(bytes, file_name);
             ++outcome.loaded;
             if (after_load) {
                 try {

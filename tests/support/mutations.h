@@ -1,5 +1,6 @@
 // Mutation testing of the readers: thousands of damaged copies of real
-// files, each loaded through the public API (open_model). Every one must
+// files, each loaded through the public API (open_model_in_place, as the app
+// and the CLI load files). Every one must
 // load or fail with a convscope::Error; anything else (a crash, another
 // exception type, a hang) is a bug. Shared by the Catch2 test (a bounded
 // count per file) and the report tool tests/tools/mutation_report.cpp.
@@ -57,7 +58,7 @@ struct MemoryProbe {
 // so a crash leaves the crashing input behind (mutation_report --keep-last).
 extern std::string last_mutant_path;
 
-// Loads every mutation through open_model (then calls `after_load` when
+// Loads every mutation through open_model_in_place (then calls `after_load` when
 // given) and tallies the outcomes; the time bound covers load and hook.
 MutationOutcome run_mutations(const std::vector<Mutation>& mutations, const std::string& file_name,
                               double seconds_bound, const AfterLoad& after_load = nullptr,

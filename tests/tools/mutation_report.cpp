@@ -11,6 +11,8 @@
 // Opens each file once (no mutations) and prints the wall time, the peak
 // heap and the process's peak resident set (getrusage), for the
 // large-model memory figure (scripts/make_large_model.py writes the files).
+// --open reads and opens like the app and the CLI (open_model_in_place);
+// --open-const uses open_model on const bytes (readers may not rewrite them).
 #include <malloc.h>
 #include <sys/resource.h>
 
@@ -115,7 +117,7 @@ uint64_t peak_rss_bytes() {
 }
 
 // --open: one plain load per file, timed and measured.
-int open_files(const std::vector<std::string>& files) {
+int open_files(const std::vector<std::string>& files, bool in_place) {
     int status = 0;
     for (const std::string& file : files) {
         uint64_t rss_before = peak_rss_bytes();
@@ -123,10 +125,10 @@ int open_files(const std::vector<std::string>& files) {
         auto started = std::chrono::steady_clock::now();
         double cpu_started = cpu_seconds();
         try {
-            FileBytes bytes = read_file_bytes(file);
+            WritableFileBytes bytes = read_file_bytes_writable(file);
             auto read_done = std::chrono::steady_clock::now();
             double cpu_read = cpu_seconds();
-            Model model = open_model(bytes, file);
+            Model model = in_place ? open_model_in_place(bytes, file) : open_model(FileBytes(bytes), file);
             auto opened = std::chrono::steady_clock::now();
             double cpu_opened = cpu_seconds();
             uint64_t parameters = model.total_parameters();
@@ -134,11 +136,11 @@ int open_files(const std::vector<std::string>& files) {
             double open_seconds = std::chrono::duration<double>(opened - read_done).count();
             uint64_t heap = peak_since_reset();
             uint64_t rss = peak_rss_bytes();
-            std::printf("%s: %.1f MB file, %zu layers, %llu parameters\n"
+            std::printf("%s (%s): %.1f MB file, %zu layers, %llu parameters\n"
                         "  read %.3f s + open %.3f s = %.3f s wall; CPU read %.3f s + open %.3f s\n"
                         "  peak heap during read+open %.1f MB (%.2fx the file), process peak RSS %.1f MB "
                         "(%.2fx the file; %.1f MB before)\n",
-                        file.c_str(), megabytes(bytes->size()), model.layers.size(),
+                        file.c_str(), in_place ? "open_model_in_place" : "open_model", megabytes(bytes->size()), model.layers.size(),
                         static_cast<unsigned long long>(parameters), read_seconds, open_seconds,
                         read_seconds + open_seconds, cpu_read - cpu_started, cpu_opened - cpu_read, megabytes(heap), double(heap) / double(bytes->size()),
                         megabytes(rss), double(rss) / double(bytes->size()), megabytes(rss_before));
@@ -154,18 +156,19 @@ int open_files(const std::vector<std::string>& files) {
 
 int main(int argc, char** argv) {
     size_t per_file = 2000;
-    bool run_engine = true, open_only = false;
+    bool run_engine = true, open_only = false, open_in_place = true;
     std::vector<std::string> files;
     for (int i = 1; i < argc; ++i) {
         std::string argument = argv[i];
         if (argument == "--no-run") run_engine = false;
         else if (argument == "--open") open_only = true;
+        else if (argument == "--open-const") open_only = true, open_in_place = false;
         else if (argument == "--keep-last" && i + 1 < argc) last_mutant_path = argv[++i];
         else if (i == 1 && !argument.empty() && argument.find_first_not_of("0123456789") == std::string::npos)
             per_file = std::strtoul(argv[i], nullptr, 10);
         else files.push_back(argument);
     }
-    if (open_only) return open_files(files);
+    if (open_only) return open_files(files, open_in_place);
     if (files.empty()) files = mutation_inputs(CONVSCOPE_SOURCE_DIR);
 
     AfterLoad run_hook = [](const Model& model) { return build_and_run_bounded(model) == RunOutcomeKind::ran; };

@@ -74,6 +74,10 @@ struct OnnxModel {
 struct DecodeContext {
     std::shared_ptr<const void> owner;  // the file bytes, for zero-copy tensor views
     std::string file_name;
+    // Set by open_onnx_in_place: the same bytes, which the reader may rewrite
+    // to align raw_data (see align_raw_data_in_place). Null for open_onnx.
+    uint8_t* writable_file = nullptr;
+    size_t file_size = 0;
 };
 
 // [SECTION] tensors
@@ -153,8 +157,40 @@ struct DecodedTensor {
     Tensor tensor;
 };
 
+// Protobuf puts raw_data wherever the preceding fields end, so most float
+// tensors start at an address that is not a multiple of 4, and Tensor::view
+// would copy them (doubling the memory of a large model). When the reader
+// may rewrite the file bytes, it moves the payload down to the nearest
+// aligned address instead, over bytes of the same TensorProto that precede
+// the payload (at least the raw_data tag and length; usually also dims,
+// data_type and name). This is safe because it runs after the whole
+// TensorProto has been decoded: those bytes have been read and copied out
+// and nothing reads them again (every message is decoded once, in one pass,
+// and the enclosing readers are already past the TensorProto). Only bytes
+// inside this TensorProto change. Returns where the payload now starts, or
+// the original address when it is aligned, cannot move or may not be moved
+// (Tensor::view then copies, as before).
+const uint8_t* align_raw_data_in_place(ByteSpan raw, const uint8_t* tensor_message_start, size_t alignment,
+                                       const DecodeContext& context) {
+    const uint8_t* unchanged = raw.data;
+    if (!context.writable_file || alignment <= 1 || raw.size == 0) return unchanged;
+    uintptr_t payload = reinterpret_cast<uintptr_t>(raw.data);
+    uintptr_t message = reinterpret_cast<uintptr_t>(tensor_message_start);
+    uintptr_t file = reinterpret_cast<uintptr_t>(context.writable_file);
+    size_t misalignment = payload % alignment;
+    if (misalignment == 0) return unchanged;
+    // The payload and the message start must both lie inside the writable file.
+    bool inside = message >= file && payload >= message && payload - file <= context.file_size &&
+                  raw.size <= context.file_size - (payload - file);
+    if (!inside || payload - message < misalignment) return unchanged;
+    uint8_t* target = context.writable_file + (payload - file - misalignment);
+    std::memmove(target, context.writable_file + (payload - file), raw.size);
+    return target;
+}
+
 DecodedTensor decode_tensor(MessageReader message, const DecodeContext& context) {
     uint64_t tensor_offset = message.span().base_offset;
+    const uint8_t* tensor_message_start = message.span().data;
     DecodedTensor result;
     Shape dims;
     int32_t data_type = 0;
@@ -231,7 +267,9 @@ DecodedTensor decode_tensor(MessageReader message, const DecodeContext& context)
                 out[i] = bfloat16_to_float(static_cast<uint16_t>(raw.data[2 * i] | raw.data[2 * i + 1] << 8));
             }
         } else {
-            result.tensor = Tensor::view(*dtype, dims, raw.data, context.owner);
+            const uint8_t* payload =
+                align_raw_data_in_place(raw, tensor_message_start, dtype_size(*dtype), context);
+            result.tensor = Tensor::view(*dtype, dims, payload, context.owner);
         }
         return result;
     }
@@ -1245,16 +1283,27 @@ bool looks_like_onnx(ByteSpan bytes) {
     return false;
 }
 
-Model open_onnx(const FileBytes& bytes, const std::string& file_name) {
-    if (!bytes) throw Error("open_onnx: no bytes");
+namespace {
+Model open_onnx_with(const FileBytes& bytes, const std::string& file_name, uint8_t* writable_file) {
     ByteSpan file(bytes->data(), bytes->size());
-    DecodeContext context{bytes, file_name};
+    DecodeContext context{bytes, file_name, writable_file, bytes->size()};
     OnnxModel decoded = decode_model(file, context);
     std::vector<std::string> graph_warnings;
     check_graph(decoded.graph, file_name, graph_warnings);
     Model model = build_model(std::move(decoded), bytes);
     model.warnings.insert(model.warnings.end(), graph_warnings.begin(), graph_warnings.end());
     return model;
+}
+}  // namespace
+
+Model open_onnx(const FileBytes& bytes, const std::string& file_name) {
+    if (!bytes) throw Error("open_onnx: no bytes");
+    return open_onnx_with(bytes, file_name, nullptr);
+}
+
+Model open_onnx_in_place(const WritableFileBytes& bytes, const std::string& file_name) {
+    if (!bytes) throw Error("open_onnx_in_place: no bytes");
+    return open_onnx_with(bytes, file_name, bytes->data());
 }
 
 }  // namespace convscope

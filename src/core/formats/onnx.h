@@ -45,7 +45,8 @@
 //     Attributes keep their ONNX names; a Constant's tensor is attribute
 //     "value". Weights are the node inputs that are initializers, named and
 //     laid out as in the file (Conv W is Cout x Cin/group x kH x kW); raw
-//     data is a zero-copy view when aligned.
+//     data is a zero-copy view when aligned, or when open_onnx_in_place
+//     could align it by moving it inside its TensorProto; otherwise a copy.
 //   - An initializer used by two nodes is a weight of both, so
 //     Model::total_parameters() counts it twice; metadata
 //     "initializer_parameters" counts every initializer once.
@@ -75,5 +76,11 @@ bool looks_like_onnx(ByteSpan bytes);
 // Throws FormatError naming the message path, the byte offset and, for
 // tensors, the tensor name; LimitError past limits.h.
 Model open_onnx(const FileBytes& bytes, const std::string& file_name);
+
+// The same for bytes the reader may rewrite (registry's open_model_in_place):
+// each misaligned raw_data is moved down by a few bytes inside its own
+// TensorProto so that the tensor is a zero-copy view, and opening takes
+// about the file's size in memory instead of twice it.
+Model open_onnx_in_place(const WritableFileBytes& bytes, const std::string& file_name);
 
 }  // namespace convscope

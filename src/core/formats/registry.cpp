@@ -14,9 +14,9 @@ namespace convscope {
 // run, most specific first.
 const std::vector<ModelFormat>& model_formats() {
     static const std::vector<ModelFormat> formats = {
-        {"keras-v3", "Keras 3 (.keras)", ".keras", keras::looks_like_keras_v3, keras::open_v3},
-        {"keras-h5", "Keras HDF5 (.h5)", ".h5 .hdf5", hdf5::is_hdf5, keras::open_h5},
-        {"onnx", "ONNX (.onnx)", ".onnx", looks_like_onnx, open_onnx},
+        {"keras-v3", "Keras 3 (.keras)", ".keras", keras::looks_like_keras_v3, keras::open_v3, nullptr},
+        {"keras-h5", "Keras HDF5 (.h5)", ".h5 .hdf5", hdf5::is_hdf5, keras::open_h5, nullptr},
+        {"onnx", "ONNX (.onnx)", ".onnx", looks_like_onnx, open_onnx, open_onnx_in_place},
     };
     return formats;
 }
@@ -37,7 +37,11 @@ static std::string describe_first_bytes(ByteSpan span) {
     return out;
 }
 
-Model open_model(const FileBytes& bytes, const std::string& file_name) {
+// Both entry points share the checks and the error for an unknown format;
+// `open_with` calls the chosen format's reader.
+template <typename OpenWith>
+static Model open_matching_format(const std::vector<uint8_t>* bytes, const std::string& file_name,
+                                  OpenWith open_with) {
     if (!bytes) throw Error("open_model: no bytes");
     if (bytes->size() > limits::max_file_bytes) {
         throw_limit_error(file_name, ": file is ", bytes->size(), " bytes; the limit is ",
@@ -45,7 +49,7 @@ Model open_model(const FileBytes& bytes, const std::string& file_name) {
     }
     ByteSpan span(bytes->data(), bytes->size());
     for (const ModelFormat& format : model_formats()) {
-        if (format.matches(span)) return format.open(bytes, file_name);
+        if (format.matches(span)) return open_with(format);
     }
     std::string known;
     for (const ModelFormat& format : model_formats()) {
@@ -58,7 +62,18 @@ Model open_model(const FileBytes& bytes, const std::string& file_name) {
                        known.empty() ? "none yet" : known);
 }
 
-FileBytes read_file_bytes(const std::string& path) {
+Model open_model(const FileBytes& bytes, const std::string& file_name) {
+    return open_matching_format(bytes.get(), file_name,
+                                [&](const ModelFormat& format) { return format.open(bytes, file_name); });
+}
+
+Model open_model_in_place(const WritableFileBytes& bytes, const std::string& file_name) {
+    return open_matching_format(bytes.get(), file_name, [&](const ModelFormat& format) {
+        return format.open_in_place ? format.open_in_place(bytes, file_name) : format.open(bytes, file_name);
+    });
+}
+
+WritableFileBytes read_file_bytes_writable(const std::string& path) {
     std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) throw Error(concat(path, ": cannot open file"));
     std::streamoff size = in.tellg();
@@ -73,5 +88,7 @@ FileBytes read_file_bytes(const std::string& path) {
     }
     return bytes;
 }
+
+FileBytes read_file_bytes(const std::string& path) { return read_file_bytes_writable(path); }
 
 }  // namespace convscope
