@@ -95,15 +95,55 @@ Tensor via_nhwc(const Tensor& input, bool one_d, const std::function<Tensor(cons
     return to_nchw(step(to_nhwc(x)));
 }
 
+// One pass from the input into a fresh output (the input may be a weight
+// view or a value another step still reads, so it is never changed).
+Tensor activated(const Activation& a, const Tensor& input) {
+    Tensor x = input.to_float32();
+    Tensor out = Tensor::uninitialized(DType::f32, x.shape());
+    if (out.element_count()) apply_activation(a, x.f32(), out.mutable_f32(), static_cast<int64_t>(out.element_count()));
+    return out;
+}
+
 OnnxFunction unary(Activation a) {
     return [a](const std::vector<const Tensor*>& in) {
-        Tensor x = input_at(in, 0, "activation").to_float32();
-        Tensor out = Tensor::zeros(DType::f32, x.shape());
-        if (out.element_count()) std::memcpy(out.mutable_f32(), x.f32(), out.byte_size());
-        apply_activation(a, out.mutable_f32(), static_cast<int64_t>(out.element_count()));
-        return std::vector<Tensor>{out};
+        return std::vector<Tensor>{activated(a, input_at(in, 0, "activation"))};
     };
 }
+
+// ONNX MaxPool / AveragePool on NCHW (or NCL) planes, no transposes.
+struct NchwPoolStep {
+    PoolKind kind = PoolKind::max;
+    Pool2DGeometry geometry;
+    PaddingRule padding;
+    bool one_dimensional = false;
+
+    Tensor run(const Tensor& input) const {
+        Tensor x = input.to_float32();
+        if (one_dimensional) {
+            if (x.rank() != 3) throw UnsupportedError(concat("pooling: expected NCL input, got ", shape_to_string(x.shape())));
+            x = x.reshaped({x.shape()[0], x.shape()[1], 1, x.shape()[2]});
+        } else if (x.rank() != 4) {
+            throw UnsupportedError(concat("pooling: expected NCHW input, got ", shape_to_string(x.shape())));
+        }
+        const int64_t n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], w = x.shape()[3];
+        Pool2DGeometry g = geometry;
+        g.validate("pooling");
+        if (padding.kind == PaddingRule::Kind::same_upper || padding.kind == PaddingRule::Kind::same_lower) {
+            bool extra_at_end = padding.kind == PaddingRule::Kind::same_upper;
+            PadPair ph = same_padding(h, g.kernel_h, g.stride_h, g.dilation_h, extra_at_end);
+            PadPair pw = same_padding(w, g.kernel_w, g.stride_w, g.dilation_w, extra_at_end);
+            g.pad_top = ph.begin; g.pad_bottom = ph.end; g.pad_left = pw.begin; g.pad_right = pw.end;
+        } else {
+            g.pad_top = padding.top; g.pad_bottom = padding.bottom; g.pad_left = padding.left; g.pad_right = padding.right;
+        }
+        g.validate("pooling");
+        const int64_t oh = g.output_h(h), ow = g.output_w(w);
+        Tensor out = Tensor::uninitialized(DType::f32, {n, c, oh, ow});
+        if (out.element_count()) pool2d_nchw(kind, g, x.f32(), n * c, h, w, out.mutable_f32());
+        if (one_dimensional) return out.reshaped({n, c, ow});
+        return out;
+    }
+};
 
 Activation make(ActivationKind kind, float alpha = 0, float beta = 0) {
     Activation a;
@@ -295,7 +335,8 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
         kernel = two_d(kernel, spatial, 1);
         std::vector<int64_t> strides = two_d(layer.attribute_ints("strides", {}), spatial, 1);
         std::vector<int64_t> dilations = two_d(layer.attribute_ints("dilations", {}), spatial, 1);
-        PoolStep step;
+        NchwPoolStep step;
+        step.one_dimensional = one_d;
         step.kind = type == "MaxPool" ? PoolKind::max : PoolKind::average;
         step.geometry.kernel_h = kernel[0]; step.geometry.kernel_w = kernel[1];
         step.geometry.stride_h = strides[0]; step.geometry.stride_w = strides[1];
@@ -304,17 +345,28 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
         step.geometry.count_include_pad = layer.attribute_int("count_include_pad", 0) != 0;
         step.padding = onnx_padding(layer, spatial);
         op = step.kind == PoolKind::max ? OpKind::max_pool2d : OpKind::avg_pool2d;
-        function = [step, one_d](const std::vector<const Tensor*>& in) {
-            return std::vector<Tensor>{via_nhwc(input_at(in, 0, "pool"), one_d, [&](const Tensor& x) { return step.run(x); })};
+        compiled.algorithm = "nchw-pool";
+        function = [step](const std::vector<const Tensor*>& in) {
+            return std::vector<Tensor>{step.run(input_at(in, 0, "pool"))};
         };
     } else if (type == "GlobalAveragePool" || type == "GlobalMaxPool") {
         ReduceKind kind = type == "GlobalMaxPool" ? ReduceKind::max : ReduceKind::mean;
         op = kind == ReduceKind::max ? OpKind::global_max_pool : OpKind::global_avg_pool;
+        compiled.algorithm = "nchw-global-pool";
         function = [kind](const std::vector<const Tensor*>& in) {
-            const Tensor& x = input_at(in, 0, "global pool");
-            std::vector<int64_t> axes;
-            for (int a = 2; a < x.rank(); ++a) axes.push_back(a);
-            return std::vector<Tensor>{reduce(x, axes, kind, true)};
+            Tensor x = input_at(in, 0, "global pool").to_float32();
+            if (x.rank() < 3) throw UnsupportedError(concat("global pooling: expected N, C and spatial axes, got ", shape_to_string(x.shape())));
+            // [N, C, spatial...] -> [N, C, 1, ...]: each (n, c) plane reduced on its own.
+            Shape out_shape = x.shape();
+            int64_t pixels = 1;
+            for (int a = 2; a < x.rank(); ++a) { pixels *= out_shape[a]; out_shape[a] = 1; }
+            if (pixels == 0) throw UnsupportedError(concat("global pooling over an empty input ", shape_to_string(x.shape())));
+            Tensor out = Tensor::uninitialized(DType::f32, out_shape);
+            if (out.element_count()) {
+                global_pool_nchw(kind == ReduceKind::max ? PoolKind::max : PoolKind::average, x.f32(),
+                                 static_cast<int64_t>(out.element_count()), pixels, out.mutable_f32());
+            }
+            return std::vector<Tensor>{out};
         };
     } else if (type == "BatchNormalization") {
         for (size_t i = 1; i < 5; ++i) if (!constant_at(i)) throw UnsupportedError("batch normalization parameters must be initializers");
@@ -335,7 +387,7 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
             }
             int64_t channels = x.shape()[1];
             int64_t inner = static_cast<int64_t>(x.element_count()) / std::max<int64_t>(x.shape()[0] * channels, 1);
-            Tensor out = Tensor::zeros(DType::f32, x.shape());
+            Tensor out = Tensor::uninitialized(DType::f32, x.shape());
             if (out.element_count()) channel_affine(x.f32(), out.mutable_f32(), x.shape()[0], channels, inner, multiplier.data(), shift.data());
             return std::vector<Tensor>{out};
         };
@@ -414,7 +466,7 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
                 length = x.shape()[a];
                 for (int i = a + 1; i < x.rank(); ++i) inner *= x.shape()[i];
             }
-            Tensor out = Tensor::zeros(DType::f32, x.shape());
+            Tensor out = Tensor::uninitialized(DType::f32, x.shape());
             if (out.element_count()) softmax(x.f32(), out.mutable_f32(), outer, length, inner, log);
             return std::vector<Tensor>{out};
         };

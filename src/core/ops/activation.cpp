@@ -80,38 +80,52 @@ void activation_reference(const Activation& activation, float* data, int64_t cou
 }
 
 void apply_activation(const Activation& a, float* data, int64_t count) {
+    if (a.kind == ActivationKind::linear) return;
+    apply_activation(a, data, data, count);
+}
+
+void apply_activation(const Activation& a, const float* input, float* output, int64_t count) {
     using namespace simd;
-    const int64_t vector_end = count - count % 4;
+    // Each vector is loaded before it is stored, so input == output is fine.
     int64_t i = 0;
+    auto vector_loop = [&](auto f) {
+        for (; i + 16 <= count; i += 16) {
+            v128_t x0 = load_f32x4(input + i), x1 = load_f32x4(input + i + 4);
+            v128_t x2 = load_f32x4(input + i + 8), x3 = load_f32x4(input + i + 12);
+            store_f32x4(output + i, f(x0));
+            store_f32x4(output + i + 4, f(x1));
+            store_f32x4(output + i + 8, f(x2));
+            store_f32x4(output + i + 12, f(x3));
+        }
+        for (; i + 4 <= count; i += 4) store_f32x4(output + i, f(load_f32x4(input + i)));
+    };
     switch (a.kind) {
-        case ActivationKind::linear: return;
+        case ActivationKind::linear:
+            vector_loop([](v128_t x) { return x; });
+            break;
         case ActivationKind::relu:
             // The plain relu (no cap, no slope, no threshold) is by far the
             // most common; the general Keras ReLU stays scalar.
-            if (std::isinf(a.alpha) && a.beta == 0.0f && a.gamma == 0.0f) {
+            if (std::isinf(a.alpha) && a.alpha > 0 && a.beta == 0.0f && a.gamma == 0.0f) {
                 v128_t zero = zero_f32x4();
-                for (; i < vector_end; i += 4) store_f32x4(data + i, max_f32x4(load_f32x4(data + i), zero));
+                vector_loop([zero](v128_t x) { return max_f32x4(x, zero); });
             }
             break;
         case ActivationKind::clip: {
             v128_t low = splat_f32x4(a.alpha), high = splat_f32x4(a.beta);
-            for (; i < vector_end; i += 4) {
-                store_f32x4(data + i, min_f32x4(max_f32x4(load_f32x4(data + i), low), high));
-            }
+            vector_loop([low, high](v128_t x) { return min_f32x4(max_f32x4(x, low), high); });
             break;
         }
         case ActivationKind::leaky_relu: {
             v128_t zero = zero_f32x4(), slope = splat_f32x4(a.alpha);
-            for (; i < vector_end; i += 4) {
-                v128_t x = load_f32x4(data + i);
-                v128_t negative = wasm_f32x4_lt(x, zero);
-                store_f32x4(data + i, wasm_v128_bitselect(wasm_f32x4_mul(x, slope), x, negative));
-            }
+            vector_loop([zero, slope](v128_t x) {
+                return wasm_v128_bitselect(wasm_f32x4_mul(x, slope), x, wasm_f32x4_lt(x, zero));
+            });
             break;
         }
         default: break;
     }
-    for (; i < count; ++i) data[i] = activation_scalar(a, data[i]);
+    for (; i < count; ++i) output[i] = activation_scalar(a, input[i]);
 }
 
 void softmax(const float* input, float* output, int64_t outer, int64_t axis_length, int64_t inner, bool log_softmax) {

@@ -51,6 +51,8 @@ bool activation_from_keras_name(const std::string& name, bool keras3, Activation
 float activation_scalar(const Activation& activation, float x);
 void activation_reference(const Activation& activation, float* data, int64_t count);
 void apply_activation(const Activation& activation, float* data, int64_t count);
+// Out of place: output[i] = f(input[i]) in one pass (output may equal input).
+void apply_activation(const Activation& activation, const float* input, float* output, int64_t count);
 
 // Softmax (or log-softmax) over `axis_length` elements spaced `inner` apart,
 // for each of `outer` blocks: a tensor's [outer, axis, inner] view.

@@ -126,6 +126,50 @@ void binary_rows(BinaryKind kind, const float* a, const float* b, float* out, in
     }
 }
 
+// out[(o * middle + m) * inner + i] = a[same] op b[m]: the short operand
+// varies along one block of axes (NCHW per-channel [1, C, 1, 1]); mirrored
+// when it is on the left.
+void binary_middle(BinaryKind kind, const float* a, const float* b, float* out, int64_t outer, int64_t middle,
+                   int64_t inner, bool short_on_left) {
+    using namespace simd;
+    for (int64_t o = 0; o < outer; ++o) {
+        for (int64_t m = 0; m < middle; ++m) {
+            const int64_t base = (o * middle + m) * inner;
+            const float value = b[m];
+            const v128_t bv = splat_f32x4(value);
+            int64_t i = 0;
+            for (; i + 4 <= inner; i += 4) {
+                v128_t av = load_f32x4(a + base + i);
+                store_f32x4(out + base + i, short_on_left ? apply_binary_simd(kind, bv, av) : apply_binary_simd(kind, av, bv));
+            }
+            for (; i < inner; ++i) {
+                out[base + i] = short_on_left ? apply_binary(kind, value, a[base + i]) : apply_binary(kind, a[base + i], value);
+            }
+        }
+    }
+}
+
+// When `small` (right-aligned against `big`) equals `big` on one contiguous
+// block of axes and is 1 elsewhere, gives the [outer, middle, inner] split.
+bool middle_block_of(const Shape& small, const Shape& big, int64_t& outer, int64_t& middle, int64_t& inner) {
+    if (small.size() > big.size()) return false;
+    const size_t shift = big.size() - small.size();
+    auto dim = [&](size_t axis) { return axis < shift ? int64_t(1) : small[axis - shift]; };
+    size_t first = big.size(), last = 0;  // the block of non-1 axes of small
+    for (size_t axis = 0; axis < big.size(); ++axis) {
+        if (dim(axis) != 1) { first = std::min(first, axis); last = axis; }
+    }
+    if (first == big.size()) return false;  // a scalar: handled elsewhere
+    outer = 1, middle = 1, inner = 1;
+    for (size_t axis = 0; axis < big.size(); ++axis) {
+        if (axis < first) outer *= big[axis];
+        else if (axis > last) inner *= big[axis];
+        else if (dim(axis) != big[axis]) return false;
+        else middle *= big[axis];
+    }
+    return true;
+}
+
 // True when `small` equals the trailing dimensions of `big` (after
 // dropping leading 1s), so it repeats every small-size elements.
 bool is_trailing_of(const Shape& small, const Shape& big) {
@@ -149,7 +193,8 @@ Tensor binary_op_reference(BinaryKind kind, const Tensor& a, const Tensor& b) {
 
 Tensor binary_op(BinaryKind kind, const Tensor& a, const Tensor& b) {
     Shape shape = broadcast_shapes(a.shape(), b.shape(), binary_kind_name(kind));
-    Tensor out = Tensor::zeros(DType::f32, shape);
+    // Every path below writes every output element.
+    Tensor out = Tensor::uninitialized(DType::f32, shape);
     if (kind != BinaryKind::power) {
         uint64_t total = out.element_count();
         if (a.element_count() == total && is_trailing_of(b.shape(), shape) && b.element_count() > 0) {
@@ -160,6 +205,15 @@ Tensor binary_op(BinaryKind kind, const Tensor& a, const Tensor& b) {
         if (b.element_count() == total && is_trailing_of(a.shape(), shape) && a.element_count() > 0) {
             binary_rows(kind, b.f32(), a.f32(), out.mutable_f32(), static_cast<int64_t>(total),
                         static_cast<int64_t>(a.element_count()), true);
+            return out;
+        }
+        int64_t outer, middle, inner;
+        if (a.element_count() == total && b.element_count() > 0 && middle_block_of(b.shape(), shape, outer, middle, inner)) {
+            binary_middle(kind, a.f32(), b.f32(), out.mutable_f32(), outer, middle, inner, false);
+            return out;
+        }
+        if (b.element_count() == total && a.element_count() > 0 && middle_block_of(a.shape(), shape, outer, middle, inner)) {
+            binary_middle(kind, b.f32(), a.f32(), out.mutable_f32(), outer, middle, inner, true);
             return out;
         }
     }

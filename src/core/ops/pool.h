@@ -1,5 +1,5 @@
-// Max and average pooling on NHWC float tensors (SIMD over channels), plus
-// global pooling. Padding never contributes to a max; for averages it counts
+// Max and average pooling on NHWC float tensors (SIMD over channels) and on
+// NCHW planes (SIMD along output x), plus global pooling in both layouts. Padding never contributes to a max; for averages it counts
 // only when count_include_pad is set (ONNX) - Keras "same" average pooling
 // divides by the number of real pixels in the window.
 #pragma once
@@ -46,5 +46,18 @@ void global_pool_reference(PoolKind kind, const float* input, int64_t batch, int
                            int64_t channels, float* output);
 void global_pool(PoolKind kind, const float* input, int64_t batch, int64_t pixels, int64_t channels,
                  float* output);
+
+// NCHW: `planes` (batch * channels) independent [input_h][input_w] planes
+// -> [planes][oh][ow]. Each output row is a vertical pass over the window's
+// rows (contiguous SIMD) into a row padded with the identity, then a
+// horizontal pass (SIMD for stride 1, and stride 2 with dilation 1).
+void pool2d_nchw_reference(PoolKind kind, const Pool2DGeometry& geometry, const float* input, int64_t planes,
+                           int64_t input_h, int64_t input_w, float* output);
+void pool2d_nchw(PoolKind kind, const Pool2DGeometry& geometry, const float* input, int64_t planes,
+                 int64_t input_h, int64_t input_w, float* output);
+
+// [planes][pixels] -> [planes] (NCHW global pooling, planes = batch * channels).
+void global_pool_nchw_reference(PoolKind kind, const float* input, int64_t planes, int64_t pixels, float* output);
+void global_pool_nchw(PoolKind kind, const float* input, int64_t planes, int64_t pixels, float* output);
 
 }  // namespace convscope
