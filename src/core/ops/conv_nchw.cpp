@@ -1,8 +1,14 @@
 #include "core/ops/conv_nchw.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <memory>
 
+#include "core/base/error.h"
+#include "core/base/limits.h"
 #include "core/ops/depthwise.h"
+#include "core/simd/simd.h"
 
 namespace convscope {
 
@@ -27,6 +33,219 @@ void nhwc_to_nchw(const float* in, int64_t batch, int64_t channels, int64_t plan
     }
 }
 
+
+// ---------------------------------------------------------------------------
+// Dense (groups == 1) convolution as out[Cout x P] = W[Cout x K] * X[K x P].
+//
+// X is never materialised. Every column of X that a block of output pixels
+// needs is a contiguous run of floats in a "source": the input itself for a
+// 1x1 stride-1 unpadded conv, otherwise a zero-padded copy of the image whose
+// columns are split into `stride_w` phases (so a strided row of taps becomes
+// contiguous). A table of K offsets says where row k of X starts relative to
+// the first pixel of a block; the micro-kernel walks it.
+
+using namespace simd;
+
+constexpr int dense_tile_channels = 6;  // MR: output channels per micro-tile
+constexpr int dense_tile_vectors = 2;   // NR / 4: f32x4 vectors of pixels per micro-tile
+constexpr int64_t dense_tile_pixels = dense_tile_vectors * f32_lanes;
+
+// Channels x (Vectors * 4) outputs: acc[r][v] = bias[r] + sum_k w[k][r] * x[offsets[k] + 4v ...].
+// `weights` is one packed panel [depth][Channels]; writes `channels` rows of
+// `width` pixels, channel rows `channel_stride` floats apart.
+template <int Channels, int Vectors>
+void dense_micro_tile(int64_t depth, const float* weights, const ptrdiff_t* offsets, const float* x,
+                      const float* bias, float* out, int64_t channel_stride, int channels, int64_t width) {
+    v128_t acc[Channels][Vectors];
+    for (int r = 0; r < Channels; ++r) {
+        v128_t b = splat_f32x4(bias[r]);
+        for (int v = 0; v < Vectors; ++v) acc[r][v] = b;
+    }
+    for (int64_t k = 0; k < depth; ++k) {
+        const float* column = x + offsets[k];
+        v128_t xv[Vectors];
+        for (int v = 0; v < Vectors; ++v) xv[v] = load_f32x4(column + v * f32_lanes);
+        for (int r = 0; r < Channels; ++r) {
+            v128_t w = wasm_v128_load32_splat(weights + r);
+            for (int v = 0; v < Vectors; ++v) acc[r][v] = madd_f32x4(acc[r][v], w, xv[v]);
+        }
+        weights += Channels;
+    }
+    if (width == Vectors * f32_lanes) {
+        for (int r = 0; r < Channels; ++r) {
+            if (r >= channels) break;
+            for (int v = 0; v < Vectors; ++v) store_f32x4(out + r * channel_stride + v * f32_lanes, acc[r][v]);
+        }
+        return;
+    }
+    for (int r = 0; r < Channels; ++r) {
+        if (r >= channels) break;
+        alignas(16) float lanes[Vectors * f32_lanes];
+        for (int v = 0; v < Vectors; ++v) store_f32x4(lanes + v * f32_lanes, acc[r][v]);
+        std::memcpy(out + r * channel_stride, lanes, static_cast<size_t>(width) * sizeof(float));
+    }
+}
+
+// Scratch that is fully written before it is read (no zero fill).
+std::unique_ptr<float[]> scratch_floats(int64_t count, const char* what) {
+    if (count < 0 || static_cast<uint64_t>(count) > limits::max_tensor_elements) {
+        throw UnsupportedError(concat("convolution: ", what, " of ", count, " floats exceeds the limit of ",
+                                      limits::max_tensor_elements));
+    }
+    return std::unique_ptr<float[]>(new float[static_cast<size_t>(std::max<int64_t>(count, 1))]);
+}
+
+}  // namespace
+
+void Conv2DNchwKernel::pack_dense_weights(const float* weights) {
+    const Conv2DGeometry& g = geometry_;
+    const int64_t depth = g.in_channels * g.kernel_h * g.kernel_w;
+    const int64_t blocks = (g.out_channels + dense_tile_channels - 1) / dense_tile_channels;
+    dense_depth_ = depth;
+    // Panel b holds channels [b*MR, b*MR + MR) as depth x MR, zero past Cout,
+    // so the micro-kernel reads MR consecutive weights per k.
+    dense_weights_.assign(static_cast<size_t>(blocks * depth * dense_tile_channels), 0.0f);
+    for (int64_t b = 0; b < blocks; ++b) {
+        float* panel = dense_weights_.data() + b * depth * dense_tile_channels;
+        for (int64_t r = 0; r < dense_tile_channels; ++r) {
+            const int64_t oc = b * dense_tile_channels + r;
+            if (oc >= g.out_channels) break;
+            for (int64_t k = 0; k < depth; ++k) panel[k * dense_tile_channels + r] = weights[oc * depth + k];
+        }
+    }
+    bias_.resize(static_cast<size_t>(blocks * dense_tile_channels), 0.0f);
+}
+
+void Conv2DNchwKernel::run_dense(const Conv2DGeometry& g, const float* input, int64_t batch, int64_t input_h,
+                                 int64_t input_w, float* output) const {
+    const int64_t oh = g.output_h(input_h), ow = g.output_w(input_w);
+    const int64_t depth = dense_depth_;
+    const int64_t taps = g.kernel_h * g.kernel_w;
+    const int64_t blocks = (g.out_channels + dense_tile_channels - 1) / dense_tile_channels;
+    const int64_t out_plane = oh * ow;
+    std::vector<ptrdiff_t> offsets(static_cast<size_t>(depth));
+    auto tile = [&](const float* panel, const ptrdiff_t* offs, const float* x, int64_t b, float* out,
+                    int64_t width) {
+        const int channels = static_cast<int>(std::min<int64_t>(dense_tile_channels, g.out_channels - b * dense_tile_channels));
+        dense_micro_tile<dense_tile_channels, dense_tile_vectors>(depth, panel, offs, x,
+                                                                 bias_.data() + b * dense_tile_channels, out,
+                                                                 out_plane, channels, width);
+    };
+
+    const bool pointwise = g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
+                           g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0;
+    if (pointwise) {
+        // X is the input: row k is input channel k. The last block of an
+        // image may end inside a plane; it is gathered into a small panel so
+        // no load runs past the input.
+        const int64_t plane = input_h * input_w;
+        for (int64_t k = 0; k < depth; ++k) offsets[k] = static_cast<ptrdiff_t>(k * plane);
+        std::vector<ptrdiff_t> tail_offsets(static_cast<size_t>(depth));
+        for (int64_t k = 0; k < depth; ++k) tail_offsets[k] = static_cast<ptrdiff_t>(k * dense_tile_pixels);
+        std::vector<float> tail(static_cast<size_t>(depth * dense_tile_pixels), 0.0f);
+        const int64_t full_end = plane - plane % dense_tile_pixels;
+        // Pixel chunks keep the chunk's K rows in L2 while every weight panel passes over them.
+        const int64_t chunk = std::max<int64_t>(dense_tile_pixels,
+                                                (32768 / std::max<int64_t>(depth, 1)) / dense_tile_pixels * dense_tile_pixels);
+        for (int64_t n = 0; n < batch; ++n) {
+            const float* image = input + n * g.in_channels * plane;
+            float* image_out = output + n * g.out_channels * out_plane;
+            if (full_end < plane) {
+                for (int64_t k = 0; k < depth; ++k)
+                    std::memcpy(tail.data() + k * dense_tile_pixels, image + k * plane + full_end,
+                                static_cast<size_t>(plane - full_end) * sizeof(float));
+            }
+            for (int64_t first = 0; first < plane; first += chunk) {
+                const int64_t last = std::min(plane, first + chunk);
+                for (int64_t b = 0; b < blocks; ++b) {
+                    const float* panel = dense_weights_.data() + b * depth * dense_tile_channels;
+                    float* block_out = image_out + b * dense_tile_channels * out_plane;
+                    for (int64_t p = first; p < last; p += dense_tile_pixels) {
+                        if (p + dense_tile_pixels <= plane) {
+                            tile(panel, offsets.data(), image + p, b, block_out + p, dense_tile_pixels);
+                        } else {
+                            tile(panel, tail_offsets.data(), tail.data(), b, block_out + p, plane - p);
+                        }
+                    }
+                }
+            }
+        }
+        return;
+    }
+
+    // Zero-padded, phase-split copy: [in_channels][padded_h][stride_w phases][phase_w].
+    // Output pixel (oy, ox), tap (ky, kx) reads padded row oy*sh + ky*dh and
+    // padded column ox*sw + kx*dw, which is phase (kx*dw) % sw, index
+    // ox + (kx*dw) / sw: contiguous in ox for every tap.
+    const int64_t sh = g.stride_h, sw = g.stride_w;
+    const int64_t padded_h = input_h + g.pad_top + g.pad_bottom;
+    const int64_t padded_w = input_w + g.pad_left + g.pad_right;
+    const int64_t phase_w = (padded_w + sw - 1) / sw;
+    const int64_t row_stride = sw * phase_w;
+    const int64_t channel_stride = padded_h * row_stride;
+    // Blocks past ow read up to one tile beyond a row; the slack keeps the last row's reads inside.
+    const int64_t source_size = g.in_channels * channel_stride + dense_tile_pixels;
+    std::unique_ptr<float[]> source = scratch_floats(source_size, "padded input");
+    std::fill(source.get() + g.in_channels * channel_stride, source.get() + source_size, 0.0f);
+    for (int64_t ic = 0; ic < g.in_channels; ++ic)
+        for (int64_t ky = 0; ky < g.kernel_h; ++ky)
+            for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+                const int64_t column = kx * g.dilation_w;
+                offsets[(ic * g.kernel_h + ky) * g.kernel_w + kx] = static_cast<ptrdiff_t>(
+                    ic * channel_stride + ky * g.dilation_h * row_stride + (column % sw) * phase_w + column / sw);
+            }
+    // Output rows per tile: the source rows they read stay in L2 while every weight panel passes.
+    const int64_t rows_per_tile = std::max<int64_t>(
+        1, std::min<int64_t>(oh, (32768 / std::max<int64_t>(g.in_channels * row_stride, 1)) / std::max<int64_t>(sh, 1)));
+    (void)taps;
+    for (int64_t n = 0; n < batch; ++n) {
+        const float* image = input + n * g.in_channels * input_h * input_w;
+        float* image_out = output + n * g.out_channels * out_plane;
+        for (int64_t ic = 0; ic < g.in_channels; ++ic) {
+            const float* plane = image + ic * input_h * input_w;
+            float* dst_plane = source.get() + ic * channel_stride;
+            for (int64_t r = 0; r < padded_h; ++r) {
+                float* dst = dst_plane + r * row_stride;
+                const int64_t iy = r - g.pad_top;
+                if (iy < 0 || iy >= input_h) {
+                    std::fill(dst, dst + row_stride, 0.0f);
+                    continue;
+                }
+                const float* src = plane + iy * input_w;
+                if (sw == 1) {
+                    std::fill(dst, dst + g.pad_left, 0.0f);
+                    std::memcpy(dst + g.pad_left, src, static_cast<size_t>(input_w) * sizeof(float));
+                    std::fill(dst + g.pad_left + input_w, dst + row_stride, 0.0f);
+                    continue;
+                }
+                for (int64_t phase = 0; phase < sw; ++phase) {
+                    float* phase_row = dst + phase * phase_w;
+                    for (int64_t i = 0; i < phase_w; ++i) {
+                        const int64_t ix = phase + i * sw - g.pad_left;
+                        phase_row[i] = ix >= 0 && ix < input_w ? src[ix] : 0.0f;
+                    }
+                }
+            }
+        }
+        for (int64_t first_row = 0; first_row < oh; first_row += rows_per_tile) {
+            const int64_t last_row = std::min(oh, first_row + rows_per_tile);
+            for (int64_t b = 0; b < blocks; ++b) {
+                const float* panel = dense_weights_.data() + b * depth * dense_tile_channels;
+                float* block_out = image_out + b * dense_tile_channels * out_plane;
+                for (int64_t oy = first_row; oy < last_row; ++oy) {
+                    const float* row_source = source.get() + oy * sh * row_stride;
+                    float* row_out = block_out + oy * ow;
+                    for (int64_t ox = 0; ox < ow; ox += dense_tile_pixels) {
+                        tile(panel, offsets.data(), row_source + ox, b, row_out + ox,
+                             std::min(dense_tile_pixels, ow - ox));
+                    }
+                }
+            }
+        }
+    }
+}
+
+namespace {
 }  // namespace
 
 void conv2d_nchw_reference(const Conv2DGeometry& g, const float* input, int64_t batch, int64_t input_h,
@@ -72,6 +291,11 @@ Conv2DNchwKernel::Conv2DNchwKernel(const Conv2DGeometry& geometry, const float* 
         depthwise_weights_.assign(weights, weights + g.out_channels * taps);
         return;
     }
+    if (g.groups == 1) {
+        algorithm_ = Algorithm::dense;
+        pack_dense_weights(weights);
+        return;
+    }
     // OIHW -> the NHWC kernel's [kh][kw][I/g][O].
     std::vector<float> canonical(static_cast<size_t>(g.out_channels * cig * taps));
     for (int64_t o = 0; o < g.out_channels; ++o)
@@ -84,6 +308,7 @@ Conv2DNchwKernel::Conv2DNchwKernel(const Conv2DGeometry& geometry, const float* 
 const char* Conv2DNchwKernel::algorithm() const {
     switch (algorithm_) {
         case Algorithm::depthwise: return "depthwise";
+        case Algorithm::dense: return "dense-gemm";
         case Algorithm::nhwc_fallback: return nhwc_kernel_->algorithm();
     }
     return "?";
@@ -103,6 +328,9 @@ void Conv2DNchwKernel::run_with_padding(const float* input, int64_t batch, int64
     switch (algorithm_) {
         case Algorithm::depthwise:
             depthwise_conv2d_nchw(g, input, batch, input_h, input_w, depthwise_weights_.data(), bias_.data(), output);
+            return;
+        case Algorithm::dense:
+            run_dense(g, input, batch, input_h, input_w, output);
             return;
         case Algorithm::nhwc_fallback: {
             std::vector<float> in_nhwc(static_cast<size_t>(batch * g.in_channels * input_h * input_w));

@@ -8,6 +8,11 @@
 // Algorithms (picked per shape in the constructor, named by algorithm()):
 //   depthwise      groups == in_channels, one filter plane per output
 //                  channel: depthwise_conv2d_nchw (depthwise.h)
+//   dense-gemm     groups == 1 (any kernel, stride, dilation, pads):
+//                  out[Cout x P] = W[Cout x K] * X[K x P] with a 6 x 8
+//                  register-tiled micro-kernel; X is read in place (1x1,
+//                  stride 1, no pads) or from a zero-padded copy of the
+//                  image split into stride_w column phases, so no im2col
 //   nhwc-fallback  any other shape: the NHWC Conv2DKernel between two
 //                  transposes (correct for every geometry, not fast)
 #pragma once
@@ -35,11 +40,16 @@ public:
     const char* algorithm() const;
 
 private:
-    enum class Algorithm { depthwise, nhwc_fallback };
+    enum class Algorithm { depthwise, dense, nhwc_fallback };
+    void pack_dense_weights(const float* weights);
+    void run_dense(const Conv2DGeometry& g, const float* input, int64_t batch, int64_t input_h, int64_t input_w,
+                   float* output) const;
 
     Conv2DGeometry geometry_;
     Algorithm algorithm_ = Algorithm::nhwc_fallback;
-    std::vector<float> bias_;               // out_channels, zeros when absent
+    std::vector<float> bias_;               // out_channels (dense: rounded up to a tile), zeros when absent
+    std::vector<float> dense_weights_;      // dense: ceil(Cout / 6) panels of [K][6]
+    int64_t dense_depth_ = 0;               // dense: K = in_channels * kh * kw
     std::vector<float> depthwise_weights_;  // [out_channels][kh][kw]
     std::unique_ptr<Conv2DKernel> nhwc_kernel_;
 };
