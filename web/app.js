@@ -4,8 +4,10 @@
 // of the test hook (window.convscope; src/platform/browser_library.js and
 // src/platform/browser_session.cpp complete it once the app runs).
 //
-// Files never leave the page: a dropped or chosen File is read into an
-// ArrayBuffer and copied into WASM memory.
+// Files never leave the page: a dropped or chosen File (or a ?model=URL
+// download) is streamed chunk by chunk into a buffer in WASM memory that
+// becomes the app's file bytes (hook.openStream), so the tab does not hold
+// the file twice.
 'use strict';
 
 (function () {
@@ -142,8 +144,18 @@
             showToast(message);
             return;
         }
-        file.arrayBuffer().then(
-            (buffer) => callApp(() => hook.openBytes(file.name, new Uint8Array(buffer))),
+        const opened = typeof file.stream === 'function' && hook.openStream
+            ? callAppAsync(() => hook.openStream(file.name, file.size, file.stream()))
+            : file.arrayBuffer().then((buffer) => callApp(() => hook.openBytes(file.name, new Uint8Array(buffer))));
+        opened.then(
+            (done) => {
+                // A File's stream has exactly file.size bytes unless the file
+                // changed on disk after it was chosen.
+                if (typeof done === 'number') {
+                    reportOpenFailure(file.name + ': the browser delivered ' + done + ' bytes of ' + file.size +
+                                      ' (did the file change on disk?); drop it again');
+                }
+            },
             (failure) => {
                 const message = file.name + ': the browser could not read the file (' + failure + ')';
                 hook.reportError(message);
@@ -172,6 +184,7 @@
             return false;
         }
         const limit = hook.maxFileBytes();
+        const name = decodeURIComponent(url.pathname.split('/').pop() || '') || url.hostname;
         let bytes;
         try {
             const response = await fetch(url.href, { mode: 'cors', credentials: 'omit' });
@@ -186,7 +199,22 @@
                                   ' bytes (Help > Limits). The file was not downloaded.');
                 return false;
             }
-            bytes = new Uint8Array(await response.arrayBuffer());
+            // With a known length the body streams straight into WASM memory.
+            // A compressed transfer delivers more bytes than Content-Length
+            // says; openStream then opens nothing and the file is fetched
+            // again whole (usually from the cache).
+            if (declared > 0 && response.body && hook.openStream) {
+                const streamed = await callAppAsync(() => {
+                    hook.noteModelSource(address);
+                    return hook.openStream(name, declared, response.body);
+                });
+                if (typeof streamed !== 'number') return streamed;
+                const again = await fetch(url.href, { mode: 'cors', credentials: 'omit' });
+                if (!again.ok) throw new Error('HTTP ' + again.status);
+                bytes = new Uint8Array(await again.arrayBuffer());
+            } else {
+                bytes = new Uint8Array(await response.arrayBuffer());
+            }
         } catch (failure) {
             // fetch() rejects with a bare TypeError for both CORS refusals and
             // network failures; the browser does not say which, on purpose.
@@ -194,7 +222,6 @@
                               'or is unreachable');
             return false;
         }
-        const name = decodeURIComponent(url.pathname.split('/').pop() || '') || url.hostname;
         return callApp(() => {
             hook.noteModelSource(address);
             return hook.openBytes(name, bytes);
@@ -316,6 +343,14 @@
             restartAfterFault(error);
             return false;
         }
+    }
+    // callApp for a call that returns a promise (hook.openStream).
+    function callAppAsync(call) {
+        return Promise.resolve().then(call).catch((error) => {
+            if (!isModuleFault(error)) throw error;
+            restartAfterFault(error);
+            return false;
+        });
     }
     function restartAfterFault(error) {
         if (restarting) return;

@@ -182,10 +182,12 @@ uint8_t* cs_file_buffer(uint32_t size) {
 int cs_model_load(const char* file_name) {
     return guarded<int>(0, [&]() {
         if (!state().pending_file) throw Error("no file buffer: call cs_file_buffer(size) and fill it first");
-        FileBytes bytes = std::move(state().pending_file);
+        WritableFileBytes bytes = std::move(state().pending_file);
         state().pending_file.reset();
         auto loaded = std::make_unique<LoadedModel>();
-        loaded->model = open_model(bytes, file_name ? file_name : "");
+        // The buffer is the engine's own copy: a reader may rewrite it so
+        // that weights are views into it rather than copies.
+        loaded->model = open_model_in_place(bytes, file_name ? file_name : "");
         try {
             loaded->engine.emplace(Engine::build(loaded->model));
         } catch (const Error& error) {

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -196,11 +197,76 @@ int run_browser_app() {
 
 }  // namespace convscope::platform
 
+// Files the page is still writing into (see convscope_file_buffer below).
+namespace {
+std::map<int, std::shared_ptr<std::vector<uint8_t>>>& pending_file_buffers() {
+    static std::map<int, std::shared_ptr<std::vector<uint8_t>>> buffers;
+    return buffers;
+}
+int next_file_buffer = 1;
+}  // namespace
+
 // ---- exported C API (listed in EXPORTED_FUNCTIONS in CMakeLists.txt) ------
 
 extern "C" {
 
+// Receiving a file without holding it twice: the page asks for a buffer of
+// the file's size (convscope_file_buffer), writes the file into it chunk by
+// chunk as the browser reads it (File.stream(), a fetch body), then hands
+// the buffer over (convscope_open_file_buffer). The buffer becomes the app's
+// file bytes as is, and the model reader may align weights inside it, so a
+// model takes about its file size in WASM memory. Buffers are numbered so
+// that a second file arriving while the first streams cannot free memory
+// the first is still being written into.
+// A zero-filled buffer of `size` bytes; returns its number, or 0 (with the
+// reason in the status line) when the size is over the limit or memory is short.
+EMSCRIPTEN_KEEPALIVE int convscope_file_buffer(double size) {
+    using convscope::platform::the_app;
+    if (!(size >= 0) || size > static_cast<double>(convscope::limits::max_file_bytes)) {
+        if (the_app) the_app->app.state().report_error("a file of " + std::to_string(size) + " bytes is over the limit");
+        return 0;
+    }
+    try {
+        auto buffer = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(size));
+        int number = next_file_buffer++;
+        pending_file_buffers()[number] = std::move(buffer);
+        return number;
+    } catch (const std::exception& failure) {
+        if (the_app) {
+            the_app->app.state().report_error("not enough memory for a file of " + std::to_string(size_t(size)) +
+                                              " bytes (" + failure.what() + ")");
+        }
+        return 0;
+    }
+}
+
+// Where to write buffer `number`'s bytes (0 when there is no such buffer or
+// it is empty). Valid until the buffer is opened or discarded.
+EMSCRIPTEN_KEEPALIVE uint8_t* convscope_file_buffer_data(int number) {
+    auto found = pending_file_buffers().find(number);
+    if (found == pending_file_buffers().end() || found->second->empty()) return nullptr;
+    return found->second->data();
+}
+
+EMSCRIPTEN_KEEPALIVE void convscope_discard_file_buffer(int number) { pending_file_buffers().erase(number); }
+
+// Opens buffer `number` as the file `name` (as if dropped) and forgets it.
+EMSCRIPTEN_KEEPALIVE void convscope_open_file_buffer(int number, const char* name) {
+    using convscope::platform::the_app;
+    auto found = pending_file_buffers().find(number);
+    if (found == pending_file_buffers().end()) return;
+    std::shared_ptr<std::vector<uint8_t>> bytes = std::move(found->second);
+    pending_file_buffers().erase(found);
+    if (!the_app) return;
+    try {
+        the_app->app.state().open_file(name ? name : "", std::move(bytes));
+    } catch (const std::exception& failure) {
+        the_app->app.state().report_error(std::string(name ? name : "") + ": " + failure.what());
+    }
+}
+
 // Hands a file to the app. The bytes are copied; the caller frees its buffer.
+// (The page uses the buffers above, which need no copy.)
 EMSCRIPTEN_KEEPALIVE void convscope_open_file(const char* name, uint8_t* bytes, size_t size) {
     using convscope::platform::the_app;
     if (!the_app) return;

@@ -10,7 +10,8 @@
 
 mergeInto(LibraryManager.library, {
     // Sets up window.convscope (the test hook and embedder API) once the
-    // runtime is up: state() and openBytes(name, Uint8Array).
+    // runtime is up: state(), openBytes(name, Uint8Array) and
+    // openStream(name, size, ReadableStream).
     convscope_browser_install_hook__deps: ['malloc', 'free'],
     convscope_browser_install_hook: function() {
         var hook = window.convscope = window.convscope || {};
@@ -19,36 +20,93 @@ mergeInto(LibraryManager.library, {
         hook.maxFileBytes = function() {
             return Module['_convscope_max_file_bytes']();
         };
-        // Copies the bytes into WASM memory and hands them to C++. Files over
-        // the limit are refused here, before anything is copied.
-        hook.openBytes = function(name, bytes) {
-            if (!(bytes instanceof Uint8Array)) bytes = new Uint8Array(bytes);
-            name = String(name);
+        // Files reach C++ through numbered buffers in WASM memory
+        // (convscope_file_buffer in browser_app.cpp): the page writes the
+        // bytes straight into the buffer that becomes the app's file, so the
+        // tab never holds a second whole copy inside WASM memory.
+        function refuseOverLimit(name, size) {
             var limit = hook.maxFileBytes();
-            if (bytes.length > limit) {
-                hook.reportError(name + ' is ' + bytes.length + ' bytes; ConvScope opens files up to ' +
-                                 limit + ' bytes (Help > Limits).');
-                return false;
-            }
+            if (size <= limit) return false;
+            hook.reportError(name + ' is ' + size + ' bytes; ConvScope opens files up to ' +
+                             limit + ' bytes (Help > Limits).');
+            return true;
+        }
+        function openBuffer(number, name) {
             var nameLength = lengthBytesUTF8(name) + 1;
             var namePointer = _malloc(nameLength);
-            // malloc(0) may return 0; ask for one byte so the pointer is valid.
-            var bytesPointer = _malloc(Math.max(1, bytes.length)) >>> 0;
-            if (!namePointer || !bytesPointer) {
-                if (namePointer) _free(namePointer);
-                if (bytesPointer) _free(bytesPointer);
-                hook.reportError(name + ': not enough memory to copy ' + bytes.length + ' bytes into the app.');
+            if (!namePointer) {
+                Module['_convscope_discard_file_buffer'](number);
+                hook.reportError(name + ': not enough memory for the file name.');
                 return false;
             }
             try {
                 stringToUTF8(name, namePointer, nameLength);
-                HEAPU8.set(bytes, bytesPointer);
-                Module['_convscope_open_file'](namePointer, bytesPointer, bytes.length);
+                Module['_convscope_open_file_buffer'](number, namePointer);
             } finally {
                 _free(namePointer);
-                _free(bytesPointer);
             }
             return true;
+        }
+        // Copies a whole Uint8Array (or ArrayBuffer) into WASM memory and
+        // opens it. Files over the limit are refused before anything is copied.
+        hook.openBytes = function(name, bytes) {
+            if (!(bytes instanceof Uint8Array)) bytes = new Uint8Array(bytes);
+            name = String(name);
+            if (refuseOverLimit(name, bytes.length)) return false;
+            var number = Module['_convscope_file_buffer'](bytes.length);
+            if (!number) return false;  // C++ has reported why
+            if (bytes.length) HEAPU8.set(bytes, Module['_convscope_file_buffer_data'](number) >>> 0);
+            return openBuffer(number, name);
+        };
+        // Streams a file of `size` bytes into WASM memory chunk by chunk
+        // (`stream`: a ReadableStream of Uint8Array, from File.stream() or a
+        // fetch body) and opens it; no whole-file copy exists in JS. Resolves
+        // true once opened; false when refused (the status line says why);
+        // or, when the stream's length differs from `size` (a fetch with
+        // Content-Encoding, a file changed on disk), the number of bytes it
+        // delivered before that showed, with nothing opened. Rejects when the
+        // stream fails.
+        hook.openStream = async function(name, size, stream) {
+            name = String(name);
+            size = Number(size);
+            if (refuseOverLimit(name, size)) {
+                stream.cancel().catch(function() {});
+                return false;
+            }
+            var number = Module['_convscope_file_buffer'](size);
+            if (!number) {
+                stream.cancel().catch(function() {});
+                return false;
+            }
+            var reader = stream.getReader();
+            var written = 0;
+            try {
+                for (;;) {
+                    var chunk = await reader.read();
+                    if (chunk.done) break;
+                    var bytes = chunk.value;
+                    if (!bytes.length) continue;
+                    if (bytes.length > size - written) {
+                        reader.cancel().catch(function() {});
+                        written += bytes.length;
+                        break;
+                    }
+                    // Looked up after every await: memory may have grown (and
+                    // HEAPU8 been replaced) while this stream waited.
+                    var base = Module['_convscope_file_buffer_data'](number) >>> 0;
+                    if (!base) throw new Error('the file buffer is gone');
+                    HEAPU8.set(bytes, base + written);
+                    written += bytes.length;
+                }
+            } catch (failure) {
+                Module['_convscope_discard_file_buffer'](number);
+                throw failure;
+            }
+            if (written !== size) {
+                Module['_convscope_discard_file_buffer'](number);
+                return written;
+            }
+            return openBuffer(number, name);
         };
         hook.reportError = function(message) {
             message = String(message);

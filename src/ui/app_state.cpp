@@ -185,12 +185,15 @@ void AppState::open_file(const std::string& name, std::shared_ptr<std::vector<ui
     auto file = std::make_shared<ReceivedFile>();
     file->name = name;
     file->crc32 = crc32(bytes->data(), bytes->size());
-    file->bytes = std::move(bytes);
+    file->bytes = bytes;
     last_file_ = file;
 
     const std::string header = name + " - " + describe_size(file->bytes->size());
     try {
-        auto model = std::make_shared<Model>(open_model(file->bytes, name));
+        // The bytes are this app's private copy and only their size and the
+        // CRC above are used later, so a reader may rewrite them in place
+        // (ONNX aligns its weights there instead of copying them).
+        auto model = std::make_shared<Model>(open_model_in_place(bytes, name));
         model_ = std::move(model);
         model_file_ = file;
         inspection_.set_model(model_, name, file->crc32 ^ (static_cast<uint64_t>(file->bytes->size()) << 32));

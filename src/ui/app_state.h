@@ -19,7 +19,9 @@
 namespace convscope::ui {
 
 // A file as it arrived from the page: name, bytes and a CRC-32 of the bytes
-// (so a test can prove the bytes crossed JS -> WASM intact).
+// (so a test can prove the bytes crossed JS -> WASM intact). The CRC is taken
+// on arrival: opening a model may rewrite the bytes in place
+// (open_model_in_place), so only their size stays meaningful.
 struct ReceivedFile {
     std::string name;
     FileBytes bytes;
