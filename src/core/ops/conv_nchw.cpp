@@ -46,7 +46,7 @@ void nhwc_to_nchw(const float* in, int64_t batch, int64_t channels, int64_t plan
 
 using namespace simd;
 
-constexpr int dense_tile_channels = 6;  // MR: output channels per micro-tile
+constexpr int dense_tile_channels = 4;  // MR: output channels per micro-tile
 constexpr int dense_tile_vectors = 2;   // NR / 4: f32x4 vectors of pixels per micro-tile
 constexpr int64_t dense_tile_pixels = dense_tile_vectors * f32_lanes;
 
