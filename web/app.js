@@ -297,14 +297,18 @@
 
     // ---- start -----------------------------------------------------------
 
+    // Read now: once the module runs, it writes its view state into the
+    // address bar (history.replaceState), which drops ?demo= before the
+    // first frame on a slow machine.
+    const startQuery = new URLSearchParams(window.location.search);
+
     page.onFirstFrame = function () {
         loading.classList.add('hidden');
         // The demo: the sample images always (a restarted module needs them
         // again); the small model unless the address names one (?model=URL),
         // the user already gave a file, the module restarted after a fault,
         // or ?demo=none asks for an empty start.
-        const query = new URLSearchParams(window.location.search);
-        loadBundledDemo(!pendingFile && !restarted && !query.has('model') && query.get('demo') !== 'none');
+        loadBundledDemo(!pendingFile && !restarted && !startQuery.has('model') && startQuery.get('demo') !== 'none');
         if (restartMessage) {
             hook.reportError(restartMessage);
             restartMessage = '';
@@ -314,7 +318,7 @@
             pendingFile = null;
             openFile(file);
         } else if (!restarted) {
-            const modelUrl = new URLSearchParams(window.location.search).get('model');
+            const modelUrl = startQuery.get('model');
             if (modelUrl) openUrl(modelUrl);
         }
     };
