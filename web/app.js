@@ -69,6 +69,16 @@
         0x41, 0x00, 0xfd, 0x0f, 0x0b,                    // i32.const 0; i8x16.splat; end
     ]);
 
+    // The smallest module using native exception handling (the build's
+    // -fwasm-exceptions):  (module (func (try (do) (catch_all))))
+    const exceptionsProbe = new Uint8Array([
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,  // "\0asm", version 1
+        0x01, 0x04, 0x01, 0x60, 0x00, 0x00,              // type section: () -> ()
+        0x03, 0x02, 0x01, 0x00,                          // function section: one function of type 0
+        0x0a, 0x08, 0x01, 0x06, 0x00,                    // code section: one body, no locals
+        0x06, 0x40, 0x19, 0x0b, 0x0b,                    // try; catch_all; end; end
+    ]);
+
     const noWebGL2 = ['WebGL 2 is not available',
                       'ConvScope draws with WebGL 2. Your browser or graphics driver does not offer it here: ' +
                       'check that hardware acceleration is on in the browser settings, or try another browser.'];
@@ -83,6 +93,11 @@
             return ['WebAssembly SIMD is not supported',
                     'ConvScope needs WebAssembly SIMD (Chrome/Edge 91+, Firefox 89+, Safari 16.4+). ' +
                     'Please update your browser.'];
+        }
+        if (!WebAssembly.validate(exceptionsProbe)) {
+            return ['WebAssembly exception handling is not supported',
+                    'ConvScope needs WebAssembly exception handling (Chrome/Edge 95+, Firefox 100+, ' +
+                    'Safari 15.2+). Please update your browser.'];
         }
         // Only the constructor is checked here: creating a throwaway context
         // costs hundreds of milliseconds on software GL. Whether a context can

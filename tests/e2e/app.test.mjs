@@ -418,6 +418,20 @@ test('without WebAssembly SIMD the page says so and does not load the app', asyn
     assert.equal(shown.state.ready, false);
 });
 
+test('without WebAssembly exception handling the page says so and does not load the app', async () => {
+    // Stands in for an old browser: modules using catch_all (0x19) fail validation.
+    const shown = await problemShownBy([], () => {
+        const validate = WebAssembly.validate.bind(WebAssembly);
+        WebAssembly.validate = (bytes) => {
+            const view = new Uint8Array(bytes.buffer || bytes);
+            return view.includes(0x19) ? false : validate(bytes);
+        };
+    });
+    assert.match(shown.title, /exception handling/);
+    assert.equal(shown.scriptLoaded, false);
+    assert.equal(shown.state.ready, false);
+});
+
 test('no script errors or WebGL errors on the page', () => {
     assert.deepEqual(pageErrors, []);
 });
