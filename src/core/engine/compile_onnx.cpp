@@ -110,6 +110,16 @@ OnnxFunction unary(Activation a) {
     };
 }
 
+using OnnxConsumingFunction = std::function<Tensor(Tensor& consumed, const std::vector<const Tensor*>& all_inputs)>;
+
+// In place: the engine hands over input 0's buffer (see ConsumingStepFunction).
+OnnxConsumingFunction unary_consuming(Activation a) {
+    return [a](Tensor& x, const std::vector<const Tensor*>&) {
+        apply_activation(a, x.f32(), x.mutable_f32(), static_cast<int64_t>(x.element_count()));
+        return std::move(x);
+    };
+}
+
 // ONNX MaxPool / AveragePool on NCHW (or NCL) planes, no transposes.
 struct NchwPoolStep {
     PoolKind kind = PoolKind::max;
@@ -195,6 +205,7 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
     CompiledLayer compiled;
     compiled.inputs = runtime_names;
     OnnxFunction function;
+    OnnxConsumingFunction consuming;  // optional in-place form, for element-wise ops
     OpKind op = OpKind::identity;
 
     if (type == "Conv" || type == "ConvTranspose") {
@@ -410,37 +421,43 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
                                   gamma.empty() ? nullptr : gamma.data(), beta.empty() ? nullptr : beta.data());
             return std::vector<Tensor>{out};
         };
-    } else if (type == "Relu") { op = OpKind::activation; function = unary(make(ActivationKind::relu, std::numeric_limits<float>::infinity()));
-    } else if (type == "Sigmoid") { op = OpKind::activation; function = unary(make(ActivationKind::sigmoid));
-    } else if (type == "Tanh") { op = OpKind::activation; function = unary(make(ActivationKind::tanh));
-    } else if (type == "LeakyRelu") { op = OpKind::activation; function = unary(make(ActivationKind::leaky_relu, static_cast<float>(layer.attribute_float("alpha", 0.01))));
-    } else if (type == "Elu") { op = OpKind::activation; function = unary(make(ActivationKind::elu, static_cast<float>(layer.attribute_float("alpha", 1.0))));
+    } else if (type == "Relu") { op = OpKind::activation; function = unary(make(ActivationKind::relu, std::numeric_limits<float>::infinity())); consuming = unary_consuming(make(ActivationKind::relu, std::numeric_limits<float>::infinity()));
+    } else if (type == "Sigmoid") { op = OpKind::activation; function = unary(make(ActivationKind::sigmoid)); consuming = unary_consuming(make(ActivationKind::sigmoid));
+    } else if (type == "Tanh") { op = OpKind::activation; function = unary(make(ActivationKind::tanh)); consuming = unary_consuming(make(ActivationKind::tanh));
+    } else if (type == "LeakyRelu") { op = OpKind::activation; function = unary(make(ActivationKind::leaky_relu, static_cast<float>(layer.attribute_float("alpha", 0.01)))); consuming = unary_consuming(make(ActivationKind::leaky_relu, static_cast<float>(layer.attribute_float("alpha", 0.01))));
+    } else if (type == "Elu") { op = OpKind::activation; function = unary(make(ActivationKind::elu, static_cast<float>(layer.attribute_float("alpha", 1.0)))); consuming = unary_consuming(make(ActivationKind::elu, static_cast<float>(layer.attribute_float("alpha", 1.0))));
     } else if (type == "Selu") {
         if (layer.attribute("alpha") || layer.attribute("gamma")) throw UnsupportedError("Selu with non-default alpha/gamma is not supported");
-        op = OpKind::activation; function = unary(make(ActivationKind::selu));
-    } else if (type == "HardSigmoid") { op = OpKind::activation; function = unary(make(ActivationKind::hard_sigmoid, static_cast<float>(layer.attribute_float("alpha", 0.2)), static_cast<float>(layer.attribute_float("beta", 0.5))));
-    } else if (type == "HardSwish") { op = OpKind::activation; function = unary(make(ActivationKind::hard_swish));
-    } else if (type == "Softplus") { op = OpKind::activation; function = unary(make(ActivationKind::softplus));
-    } else if (type == "Softsign") { op = OpKind::activation; function = unary(make(ActivationKind::softsign));
-    } else if (type == "Gelu") { op = OpKind::activation; function = unary(make(layer.attribute_string("approximate", "none") == "tanh" ? ActivationKind::gelu_tanh : ActivationKind::gelu));
-    } else if (type == "Exp") { op = OpKind::activation; function = unary(make(ActivationKind::exponential));
-    } else if (type == "Log") { op = OpKind::activation; function = unary(make(ActivationKind::log));
-    } else if (type == "Sqrt") { op = OpKind::activation; function = unary(make(ActivationKind::sqrt));
-    } else if (type == "Neg") { op = OpKind::activation; function = unary(make(ActivationKind::negate));
-    } else if (type == "Abs") { op = OpKind::activation; function = unary(make(ActivationKind::absolute));
-    } else if (type == "Reciprocal") { op = OpKind::activation; function = unary(make(ActivationKind::reciprocal));
-    } else if (type == "Erf") { op = OpKind::activation; function = unary(make(ActivationKind::erf));
-    } else if (type == "Floor") { op = OpKind::activation; function = unary(make(ActivationKind::floor));
-    } else if (type == "Ceil") { op = OpKind::activation; function = unary(make(ActivationKind::ceil));
+        op = OpKind::activation; function = unary(make(ActivationKind::selu)); consuming = unary_consuming(make(ActivationKind::selu));
+    } else if (type == "HardSigmoid") { op = OpKind::activation; function = unary(make(ActivationKind::hard_sigmoid, static_cast<float>(layer.attribute_float("alpha", 0.2)), static_cast<float>(layer.attribute_float("beta", 0.5)))); consuming = unary_consuming(make(ActivationKind::hard_sigmoid, static_cast<float>(layer.attribute_float("alpha", 0.2)), static_cast<float>(layer.attribute_float("beta", 0.5))));
+    } else if (type == "HardSwish") { op = OpKind::activation; function = unary(make(ActivationKind::hard_swish)); consuming = unary_consuming(make(ActivationKind::hard_swish));
+    } else if (type == "Softplus") { op = OpKind::activation; function = unary(make(ActivationKind::softplus)); consuming = unary_consuming(make(ActivationKind::softplus));
+    } else if (type == "Softsign") { op = OpKind::activation; function = unary(make(ActivationKind::softsign)); consuming = unary_consuming(make(ActivationKind::softsign));
+    } else if (type == "Gelu") { op = OpKind::activation; function = unary(make(layer.attribute_string("approximate", "none") == "tanh" ? ActivationKind::gelu_tanh : ActivationKind::gelu)); consuming = unary_consuming(make(layer.attribute_string("approximate", "none") == "tanh" ? ActivationKind::gelu_tanh : ActivationKind::gelu));
+    } else if (type == "Exp") { op = OpKind::activation; function = unary(make(ActivationKind::exponential)); consuming = unary_consuming(make(ActivationKind::exponential));
+    } else if (type == "Log") { op = OpKind::activation; function = unary(make(ActivationKind::log)); consuming = unary_consuming(make(ActivationKind::log));
+    } else if (type == "Sqrt") { op = OpKind::activation; function = unary(make(ActivationKind::sqrt)); consuming = unary_consuming(make(ActivationKind::sqrt));
+    } else if (type == "Neg") { op = OpKind::activation; function = unary(make(ActivationKind::negate)); consuming = unary_consuming(make(ActivationKind::negate));
+    } else if (type == "Abs") { op = OpKind::activation; function = unary(make(ActivationKind::absolute)); consuming = unary_consuming(make(ActivationKind::absolute));
+    } else if (type == "Reciprocal") { op = OpKind::activation; function = unary(make(ActivationKind::reciprocal)); consuming = unary_consuming(make(ActivationKind::reciprocal));
+    } else if (type == "Erf") { op = OpKind::activation; function = unary(make(ActivationKind::erf)); consuming = unary_consuming(make(ActivationKind::erf));
+    } else if (type == "Floor") { op = OpKind::activation; function = unary(make(ActivationKind::floor)); consuming = unary_consuming(make(ActivationKind::floor));
+    } else if (type == "Ceil") { op = OpKind::activation; function = unary(make(ActivationKind::ceil)); consuming = unary_consuming(make(ActivationKind::ceil));
     } else if (type == "Clip") {
         op = OpKind::activation;
         float low = static_cast<float>(layer.attribute_float("min", -std::numeric_limits<float>::infinity()));
         float high = static_cast<float>(layer.attribute_float("max", std::numeric_limits<float>::infinity()));
-        function = [low, high](const std::vector<const Tensor*>& in) {
+        auto bounds = [low, high](const std::vector<const Tensor*>& in) {
             Activation a = make(ActivationKind::clip, low, high);
-            if (has_input(in, 1)) a.alpha = static_cast<float>(in[1]->value_at(0));
-            if (has_input(in, 2)) a.beta = static_cast<float>(in[2]->value_at(0));
-            return unary(a)(in);
+            if (has_input(in, 1) && in[1]->element_count()) a.alpha = static_cast<float>(in[1]->value_at(0));
+            if (has_input(in, 2) && in[2]->element_count()) a.beta = static_cast<float>(in[2]->value_at(0));
+            return a;
+        };
+        function = [bounds](const std::vector<const Tensor*>& in) {
+            return std::vector<Tensor>{activated(bounds(in), input_at(in, 0, "Clip"))};
+        };
+        consuming = [bounds](Tensor& x, const std::vector<const Tensor*>& in) {
+            return unary_consuming(bounds(in))(x, in);
         };
     } else if (type == "PRelu") {
         op = OpKind::prelu;
@@ -524,6 +541,16 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
                         : type == "Div" ? BinaryKind::divide : BinaryKind::power;
         function = [kind](const std::vector<const Tensor*>& in) {
             return std::vector<Tensor>{binary_any(kind, input_at(in, 0, "binary"), input_at(in, 1, "binary"))};
+        };
+        consuming = [kind, function](Tensor& a, const std::vector<const Tensor*>& in) {
+            const Tensor& b = input_at(in, 1, "binary");
+            // In place only when a float a already has the result's shape.
+            if (kind == BinaryKind::power || b.dtype() != DType::f32 ||
+                broadcast_shapes(a.shape(), b.shape(), binary_kind_name(kind)) != a.shape()) {
+                return function(in)[0];
+            }
+            binary_op_into(kind, a, b, a);
+            return std::move(a);
         };
     } else if (type == "Sum" || type == "Mean" || type == "Max" || type == "Min") {
         op = OpKind::variadic;
@@ -742,14 +769,24 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
     }
 
     compiled.op = op;
-    compiled.run = [function, constants, runtime_position, baked](const StepInputs& runtime) {
+    auto resolve_inputs = [constants, runtime_position, baked](const StepInputs& runtime) {
         std::vector<const Tensor*> all(constants.size(), nullptr);
         for (size_t i = 0; i < constants.size(); ++i) {
             if (constants[i]) all[i] = &(*baked)[i];
-            else if (runtime_position[i] >= 0) all[i] = runtime[static_cast<size_t>(runtime_position[i])];
+            else if (runtime_position[i] >= 0 && static_cast<size_t>(runtime_position[i]) < runtime.size()) {
+                all[i] = runtime[static_cast<size_t>(runtime_position[i])];
+            }
         }
-        return function(all);
+        return all;
     };
+    compiled.run = [function, resolve_inputs](const StepInputs& runtime) { return function(resolve_inputs(runtime)); };
+    // The engine's input 0 is the first runtime input: consuming it in place
+    // is only right when that is also the op's input 0.
+    if (consuming && !runtime_position.empty() && runtime_position[0] == 0) {
+        compiled.run_consuming = [consuming, resolve_inputs](Tensor& consumed, const StepInputs& runtime) {
+            return consuming(consumed, resolve_inputs(runtime));
+        };
+    }
     return compiled;
 }
 

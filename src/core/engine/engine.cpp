@@ -29,6 +29,23 @@ namespace {
 
 bool is_onnx(const Model& model) { return model.format.rfind("onnx", 0) == 0; }
 
+// Ops whose ONNX and Keras steps always return a newly allocated tensor.
+bool allocates_fresh_output(OpKind op) {
+    switch (op) {
+        case OpKind::conv2d:
+        case OpKind::activation:
+        case OpKind::binary:
+        case OpKind::max_pool2d:
+        case OpKind::avg_pool2d:
+        case OpKind::global_avg_pool:
+        case OpKind::global_max_pool:
+        case OpKind::batch_norm:
+            return true;
+        default:
+            return false;
+    }
+}
+
 // Keras input shape of an InputLayer from its config, batch included.
 Shape keras_input_shape(const Layer& layer) {
     for (const char* key : {"batch_input_shape", "batch_shape"}) {
@@ -142,6 +159,7 @@ Engine Engine::build(const Model& model) {
         step.op = compiled.op;
         step.algorithm = compiled.algorithm;
         step.run = std::move(compiled.run);
+        step.run_consuming = std::move(compiled.run_consuming);
         std::vector<std::string> input_names = compiled.inputs;
         // A Keras Sequential model without an InputLayer feeds its first layer.
         if (!onnx && input_names.empty() && !engine.input_values_.empty() && step.op != OpKind::constant) {
@@ -257,6 +275,27 @@ RunResult Engine::run(const std::map<std::string, Tensor>& feeds, const RunOptio
         for (int v : steps_[s].inputs) if (v >= 0) last_use[v] = static_cast<int>(s);
     }
 
+    // Values whose producer always returns a tensor it just allocated (never
+    // its input, a view of it, or a baked constant): only these may be
+    // handed to a consuming step.
+    std::vector<bool> fresh(values_.size(), false);
+    for (const PlanStep& step : steps_) {
+        for (int v : step.outputs) if (v >= 0) fresh[v] = allocates_fresh_output(step.op);
+    }
+    auto can_consume = [&](const PlanStep& step, size_t s) {
+        if (!step.run_consuming || step.inputs.empty() || step.outputs.size() != 1) return false;
+        int v = step.inputs[0];
+        if (v < 0 || !fresh[v] || keep[v] || last_use[v] != static_cast<int>(s)) return false;
+        if (std::count(step.inputs.begin(), step.inputs.end(), v) != 1) return false;
+        const Tensor& t = slots[v];
+        if (!t.owns_data() || t.dtype() != DType::f32 || t.element_count() == 0) return false;
+        // A Reshape/Flatten/Identity view of this buffer may still be live.
+        for (size_t u = 0; u < slots.size(); ++u) {
+            if (static_cast<int>(u) != v && filled[u] && slots[u].raw() == t.raw()) return false;
+        }
+        return true;
+    };
+
     bool stopped = stop_value >= 0 && filled[stop_value];
     for (size_t s = 0; s < steps_.size() && !stopped; ++s) {
         const PlanStep& step = steps_[s];
@@ -276,7 +315,14 @@ RunResult Engine::run(const std::map<std::string, Tensor>& feeds, const RunOptio
         }
         std::vector<Tensor> outputs;
         try {
-            outputs = step.run(inputs);
+            if (can_consume(step, s)) {
+                Tensor& consumed = slots[step.inputs[0]];
+                outputs.push_back(step.run_consuming(consumed, inputs));
+                consumed = Tensor();
+                filled[step.inputs[0]] = false;
+            } else {
+                outputs = step.run(inputs);
+            }
         } catch (const LimitError& error) {
             // Stays a LimitError: the model is fine, it is just too big to run here.
             throw LimitError(concat("layer '", step.layer_name, "' (", step.layer_type, "): ", error.what()));

@@ -13,12 +13,19 @@ namespace convscope {
 
 using StepInputs = std::vector<const Tensor*>;  // null for an absent optional input
 using StepFunction = std::function<std::vector<Tensor>(const StepInputs& inputs)>;
+// Optional in-place form of a step: writes its one output into the buffer of
+// `consumed` (input 0) and returns it. Engine::run calls it instead of `run`
+// only when input 0 is an owned float32 buffer that nothing else holds (no
+// later step, capture, output, constant or other live value), so an
+// element-wise step skips allocating and filling a fresh tensor.
+using ConsumingStepFunction = std::function<Tensor(Tensor& consumed, const StepInputs& inputs)>;
 
 // What a compiler returns for one layer / node.
 struct CompiledLayer {
     OpKind op = OpKind::identity;
     StepFunction run;
     std::string algorithm;  // e.g. "im2col-gemm", shown by describe()
+    ConsumingStepFunction run_consuming;  // may be empty
     // Inputs the step consumes; ONNX initializers are baked into the step,
     // so only the names of runtime values are listed (in order, "" = absent).
     std::vector<std::string> inputs;
@@ -37,6 +44,7 @@ struct PlanStep {
     std::vector<int> inputs;   // value indices, -1 when absent
     std::vector<int> outputs;
     StepFunction run;
+    ConsumingStepFunction run_consuming;  // may be empty
 };
 
 // Both throw UnsupportedError with the reason when the layer cannot run.

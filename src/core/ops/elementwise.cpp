@@ -192,33 +192,41 @@ Tensor binary_op_reference(BinaryKind kind, const Tensor& a, const Tensor& b) {
 }
 
 Tensor binary_op(BinaryKind kind, const Tensor& a, const Tensor& b) {
-    Shape shape = broadcast_shapes(a.shape(), b.shape(), binary_kind_name(kind));
-    // Every path below writes every output element.
-    Tensor out = Tensor::uninitialized(DType::f32, shape);
+    // Every path of binary_op_into writes every output element.
+    Tensor out = Tensor::uninitialized(DType::f32, broadcast_shapes(a.shape(), b.shape(), binary_kind_name(kind)));
+    binary_op_into(kind, a, b, out);
+    return out;
+}
+
+void binary_op_into(BinaryKind kind, const Tensor& a, const Tensor& b, Tensor& out) {
+    const Shape& shape = out.shape();
+    if (broadcast_shapes(a.shape(), b.shape(), binary_kind_name(kind)) != shape) {
+        throw UnsupportedError(concat(binary_kind_name(kind), ": output shape ", shape_to_string(shape), " is not the broadcast of ",
+                                      shape_to_string(a.shape()), " and ", shape_to_string(b.shape())));
+    }
     if (kind != BinaryKind::power) {
         uint64_t total = out.element_count();
         if (a.element_count() == total && is_trailing_of(b.shape(), shape) && b.element_count() > 0) {
             binary_rows(kind, a.f32(), b.f32(), out.mutable_f32(), static_cast<int64_t>(total),
                         static_cast<int64_t>(b.element_count()), false);
-            return out;
+            return;
         }
         if (b.element_count() == total && is_trailing_of(a.shape(), shape) && a.element_count() > 0) {
             binary_rows(kind, b.f32(), a.f32(), out.mutable_f32(), static_cast<int64_t>(total),
                         static_cast<int64_t>(a.element_count()), true);
-            return out;
+            return;
         }
         int64_t outer, middle, inner;
         if (a.element_count() == total && b.element_count() > 0 && middle_block_of(b.shape(), shape, outer, middle, inner)) {
             binary_middle(kind, a.f32(), b.f32(), out.mutable_f32(), outer, middle, inner, false);
-            return out;
+            return;
         }
         if (b.element_count() == total && a.element_count() > 0 && middle_block_of(a.shape(), shape, outer, middle, inner)) {
             binary_middle(kind, b.f32(), a.f32(), out.mutable_f32(), outer, middle, inner, true);
-            return out;
+            return;
         }
     }
     binary_general(kind, a, b, out);
-    return out;
 }
 
 void channel_affine_reference(const float* input, float* output, int64_t outer, int64_t axis_length,

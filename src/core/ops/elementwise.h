@@ -22,6 +22,10 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* context);
 // general strided loop.
 Tensor binary_op(BinaryKind kind, const Tensor& a, const Tensor& b);
 Tensor binary_op_reference(BinaryKind kind, const Tensor& a, const Tensor& b);
+// The same into `out`, which has the broadcast shape; `out` may be `a` (or
+// share its buffer) when `a` already has that shape: every element is read
+// before the same element is written.
+void binary_op_into(BinaryKind kind, const Tensor& a, const Tensor& b, Tensor& out);
 
 // y = x * scale[c] + shift[c] where c indexes `axis_length` elements spaced
 // `inner` apart (the [outer, axis, inner] view); NHWC has inner == 1.
