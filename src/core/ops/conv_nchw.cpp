@@ -49,6 +49,9 @@ using namespace simd;
 constexpr int dense_tile_channels = 4;  // MR: output channels per micro-tile
 constexpr int dense_tile_vectors = 2;   // NR / 4: f32x4 vectors of pixels per micro-tile
 constexpr int64_t dense_tile_pixels = dense_tile_vectors * f32_lanes;
+// Floats of X (input rows) a pixel tile may span: it stays in L2 while every
+// weight panel passes over it.
+constexpr int64_t dense_source_budget = 131072;
 
 // Channels x (Vectors * 4) outputs: acc[r][v] = bias[r] + sum_k w[k][r] * x[offsets[k] + 4v ...].
 // `weights` is one packed panel [depth][Channels]; writes `channels` rows of
@@ -131,6 +134,12 @@ void Conv2DNchwKernel::run_dense(const Conv2DGeometry& g, const float* input, in
                                                                  bias_.data() + b * dense_tile_channels, out,
                                                                  out_plane, channels, width);
     };
+    auto narrow_tile = [&](const float* panel, const ptrdiff_t* offs, const float* x, int64_t b, float* out,
+                           int64_t width) {
+        const int channels = static_cast<int>(std::min<int64_t>(dense_tile_channels, g.out_channels - b * dense_tile_channels));
+        dense_micro_tile<dense_tile_channels, 1>(depth, panel, offs, x, bias_.data() + b * dense_tile_channels, out,
+                                                 out_plane, channels, width);
+    };
 
     const bool pointwise = g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
                            g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0;
@@ -146,7 +155,7 @@ void Conv2DNchwKernel::run_dense(const Conv2DGeometry& g, const float* input, in
         const int64_t full_end = plane - plane % dense_tile_pixels;
         // Pixel chunks keep the chunk's K rows in L2 while every weight panel passes over them.
         const int64_t chunk = std::max<int64_t>(dense_tile_pixels,
-                                                (32768 / std::max<int64_t>(depth, 1)) / dense_tile_pixels * dense_tile_pixels);
+                                                (dense_source_budget / std::max<int64_t>(depth, 1)) / dense_tile_pixels * dense_tile_pixels);
         for (int64_t n = 0; n < batch; ++n) {
             const float* image = input + n * g.in_channels * plane;
             float* image_out = output + n * g.out_channels * out_plane;
@@ -196,7 +205,7 @@ void Conv2DNchwKernel::run_dense(const Conv2DGeometry& g, const float* input, in
             }
     // Output rows per tile: the source rows they read stay in L2 while every weight panel passes.
     const int64_t rows_per_tile = std::max<int64_t>(
-        1, std::min<int64_t>(oh, (32768 / std::max<int64_t>(g.in_channels * row_stride, 1)) / std::max<int64_t>(sh, 1)));
+        1, std::min<int64_t>(oh, (dense_source_budget / std::max<int64_t>(g.in_channels * row_stride, 1)) / std::max<int64_t>(sh, 1)));
     (void)taps;
     for (int64_t n = 0; n < batch; ++n) {
         const float* image = input + n * g.in_channels * input_h * input_w;
@@ -235,9 +244,15 @@ void Conv2DNchwKernel::run_dense(const Conv2DGeometry& g, const float* input, in
                 for (int64_t oy = first_row; oy < last_row; ++oy) {
                     const float* row_source = source.get() + oy * sh * row_stride;
                     float* row_out = block_out + oy * ow;
-                    for (int64_t ox = 0; ox < ow; ox += dense_tile_pixels) {
-                        tile(panel, offsets.data(), row_source + ox, b, row_out + ox,
-                             std::min(dense_tile_pixels, ow - ox));
+                    int64_t ox = 0;
+                    for (; ox + dense_tile_pixels <= ow; ox += dense_tile_pixels) {
+                        tile(panel, offsets.data(), row_source + ox, b, row_out + ox, dense_tile_pixels);
+                    }
+                    if (ox < ow && ow - ox <= f32_lanes) {
+                        // A one-vector tile for a short row tail (28 = 3 x 8 + 4) wastes no lanes.
+                        narrow_tile(panel, offsets.data(), row_source + ox, b, row_out + ox, ow - ox);
+                    } else if (ox < ow) {
+                        tile(panel, offsets.data(), row_source + ox, b, row_out + ox, ow - ox);
                     }
                 }
             }

@@ -9,7 +9,7 @@
 //   depthwise      groups == in_channels, one filter plane per output
 //                  channel: depthwise_conv2d_nchw (depthwise.h)
 //   dense-gemm     groups == 1 (any kernel, stride, dilation, pads):
-//                  out[Cout x P] = W[Cout x K] * X[K x P] with a 6 x 8
+//                  out[Cout x P] = W[Cout x K] * X[K x P] with a 4 x 8
 //                  register-tiled micro-kernel; X is read in place (1x1,
 //                  stride 1, no pads) or from a zero-padded copy of the
 //                  image split into stride_w column phases, so no im2col
@@ -48,7 +48,7 @@ private:
     Conv2DGeometry geometry_;
     Algorithm algorithm_ = Algorithm::nhwc_fallback;
     std::vector<float> bias_;               // out_channels (dense: rounded up to a tile), zeros when absent
-    std::vector<float> dense_weights_;      // dense: ceil(Cout / 6) panels of [K][6]
+    std::vector<float> dense_weights_;      // dense: ceil(Cout / 4) panels of [K][4]
     int64_t dense_depth_ = 0;               // dense: K = in_channels * kh * kw
     std::vector<float> depthwise_weights_;  // [out_channels][kh][kw]
     std::unique_ptr<Conv2DKernel> nhwc_kernel_;
