@@ -78,14 +78,36 @@ inline v128_t four_outputs_s2(const float* const rows[3], int64_t p, const Weigh
     return wasm_f32x4_add(wasm_f32x4_add(k.bias, row_sum[0]), wasm_f32x4_add(row_sum[1], row_sum[2]));
 }
 
+// Which columns a stride-1 block covers: the interior (all taps inside the
+// row), or, with one column of padding on each side, the first or the last
+// four outputs, whose missing tap is a zero shifted in by a shuffle.
+enum class Edge { interior, left, right };
+
 // Four outputs in each of two adjacent rows, stride 1: the four input rows
 // are loaded once and feed both (12 loads for 8 outputs instead of 18).
+// Interior: taps at p .. p + 5 of each row. Left: outputs 0..3 (taps -1..4).
+// Right: outputs w - 4 .. w - 1 with p = w - 5 (taps w - 5 .. w).
+template <Edge Where>
 inline void eight_outputs_s1_two_rows(const float* const rows[4], int64_t p, const Weights3x3& k, float* out0,
                                       float* out1) {
     v128_t acc0 = k.bias, acc1 = k.bias;
+    const v128_t zero = zero_f32x4();
     for (int r = 0; r < 4; ++r) {
         const float* x = rows[r] + p;
-        v128_t x0 = load_f32x4(x), x1 = load_f32x4(x + 1), x2 = load_f32x4(x + 2);
+        v128_t x0, x1, x2;
+        if (Where == Edge::left) {
+            x1 = load_f32x4(rows[r]);
+            x0 = wasm_i32x4_shuffle(zero, x1, 0, 4, 5, 6);
+            x2 = load_f32x4(rows[r] + 1);
+        } else if (Where == Edge::right) {
+            x0 = load_f32x4(x);
+            x1 = load_f32x4(x + 1);
+            x2 = wasm_i32x4_shuffle(x1, zero, 1, 2, 3, 4);
+        } else {
+            x0 = load_f32x4(x);
+            x1 = load_f32x4(x + 1);
+            x2 = load_f32x4(x + 2);
+        }
         if (r < 3) {
             acc0 = madd_f32x4(acc0, x0, k.w[r * 3]);
             acc0 = madd_f32x4(acc0, x1, k.w[r * 3 + 1]);
@@ -101,16 +123,28 @@ inline void eight_outputs_s1_two_rows(const float* const rows[4], int64_t p, con
     store_f32x4(out1, acc1);
 }
 
-// Stride 1, two output rows at a time through the interior columns; the
-// borders and any leftover row go through plane_3x3's single-row code.
+// Stride 1, two output rows at a time through the interior columns
+// [begin, end); the borders and any leftover row go through plane_3x3's
+// single-row code.
 void rows_pair_3x3_s1(const float* const rows[4], int64_t begin, int64_t end, int64_t pad_left, const Weights3x3& k,
                       float* out0, float* out1) {
     int64_t ox = begin;
-    for (; ox + 4 <= end; ox += 4) eight_outputs_s1_two_rows(rows, ox - pad_left, k, out0 + ox, out1 + ox);
+    for (; ox + 4 <= end; ox += 4) eight_outputs_s1_two_rows<Edge::interior>(rows, ox - pad_left, k, out0 + ox, out1 + ox);
     if (ox < end) {
         int64_t last = end - 4;
-        eight_outputs_s1_two_rows(rows, last - pad_left, k, out0 + last, out1 + last);
+        eight_outputs_s1_two_rows<Edge::interior>(rows, last - pad_left, k, out0 + last, out1 + last);
     }
+}
+
+// Stride 1 with one column of padding on each side (output width == input
+// width w >= 8, the MobileNet case): the whole row pair in SIMD, no scalar
+// border outputs.
+void rows_pair_3x3_s1_padded(const float* const rows[4], int64_t w, const Weights3x3& k, float* out0, float* out1) {
+    eight_outputs_s1_two_rows<Edge::left>(rows, 0, k, out0, out1);
+    int64_t ox = 4;
+    for (; ox + 4 <= w - 4; ox += 4) eight_outputs_s1_two_rows<Edge::interior>(rows, ox - 1, k, out0 + ox, out1 + ox);
+    if (ox < w - 4) eight_outputs_s1_two_rows<Edge::interior>(rows, w - 9, k, out0 + w - 8, out1 + w - 8);
+    eight_outputs_s1_two_rows<Edge::right>(rows, w - 5, k, out0 + w - 4, out1 + w - 4);
 }
 
 template <int Stride>
@@ -126,6 +160,11 @@ void plane_3x3(const DepthwisePlane& p, int64_t pad_top, int64_t pad_left, const
             for (int ky = 0; ky < 4; ++ky) {
                 int64_t iy = oy - pad_top + ky;
                 rows[ky] = iy >= 0 && iy < p.h ? p.input + iy * p.w : zero_row;
+            }
+            if (pad_left == 1 && p.ow == p.w && p.w >= 8) {
+                rows_pair_3x3_s1_padded(rows, p.w, k, p.output + oy * p.ow, p.output + (oy + 1) * p.ow);
+                ++oy;
+                continue;
             }
             for (int64_t pair = 0; pair < 2; ++pair) {
                 float* out = p.output + (oy + pair) * p.ow;

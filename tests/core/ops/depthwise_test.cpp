@@ -98,4 +98,10 @@ TEST_CASE("depthwise: MobileNetV2 shapes (56x56 stride 1, 112x112 stride 2)", "[
     g.stride_h = g.stride_w = 2;
     check_depthwise(g, 1, 112, 112, random, "112x112 stride 2");
     check_depthwise(g, 1, 7, 7, random, "7x7 stride 2");
+    // Stride 1 with one column of padding each side runs its borders in
+    // SIMD from width 8; around that width and every tail length after it.
+    g.stride_h = g.stride_w = 1;
+    for (int64_t w = 4; w <= 18; ++w) {
+        for (int64_t h : {1, 2, 5}) check_depthwise(g, 2, h, w, random, "pad 1 stride 1 " + std::to_string(h) + "x" + std::to_string(w));
+    }
 }
