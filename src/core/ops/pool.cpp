@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/base/error.h"
+#include "core/base/limits.h"
 #include "core/simd/simd.h"
 
 namespace convscope {
@@ -211,6 +212,12 @@ void pool2d_nchw_impl(const Pool2DGeometry& g, const float* input, int64_t plane
     // the one extra vector the stride-2 loads may touch.
     const int64_t window_w = (g.kernel_w - 1) * g.dilation_w + 1;
     const int64_t line_length = std::max(g.pad_left + input_w, (ow - 1) * g.stride_w + window_w) + 8;
+    // Bounded by the input width plus pads and one window (each at most
+    // max_window_extent), but a file chooses those: check before allocating.
+    if (static_cast<uint64_t>(line_length) > limits::max_tensor_elements) {
+        throw_limit_error("pooling row of ", line_length, " values (input width ", input_w, ", pad ", g.pad_left,
+                          ", window ", window_w, ") exceeds the tensor limit of ", limits::max_tensor_elements);
+    }
     std::vector<float> line(static_cast<size_t>(line_length), identity);
     float* data = line.data() + g.pad_left;
     std::vector<int64_t> taps_x(static_cast<size_t>(ow));

@@ -61,7 +61,8 @@ Tensor transpose(const Tensor& input, const std::vector<int64_t>& perm) {
         out_shape[i] = shape[axis];
         out_strides[i] = strides[axis];
     }
-    Tensor out = Tensor::zeros(input.dtype(), out_shape);
+    // for_each_strided visits every output element once.
+    Tensor out = Tensor::uninitialized(input.dtype(), out_shape);
     size_t element = dtype_size(input.dtype());
     const uint8_t* src = input.raw();
     uint8_t* dst = out.mutable_raw();
@@ -140,7 +141,7 @@ Tensor slice(const Tensor& input, const std::vector<int64_t>& starts, const std:
         base += out_shape[i] > 0 ? starts[i] * strides[i] : 0;
         in_strides[i] = strides[i] * step;
     }
-    Tensor out = Tensor::zeros(input.dtype(), out_shape);
+    Tensor out = Tensor::uninitialized(input.dtype(), out_shape);  // every element copied below
     size_t element = dtype_size(input.dtype());
     const uint8_t* src = input.raw();
     uint8_t* dst = out.mutable_raw();
