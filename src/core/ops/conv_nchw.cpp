@@ -89,6 +89,32 @@ void dense_micro_tile(int64_t depth, const float* weights, const ptrdiff_t* offs
     }
 }
 
+// One input row, padded by `pad_left` zeros in front and zeros after, split
+// into its even and odd padded columns (phase_w floats each): the stride-2
+// source rows. The middle is deinterleaved four pairs at a time.
+void split_even_odd(const float* src, int64_t width, int64_t pad_left, int64_t phase_w, float* even, float* odd) {
+    auto padded = [&](int64_t column) {
+        const int64_t ix = column - pad_left;
+        return ix >= 0 && ix < width ? src[ix] : 0.0f;
+    };
+    int64_t i = 0;
+    // Scalar until padded column 2i is a real input column.
+    for (; i < phase_w && 2 * i < pad_left; ++i) {
+        even[i] = padded(2 * i);
+        odd[i] = padded(2 * i + 1);
+    }
+    for (; i + 4 <= phase_w && 2 * i - pad_left + 8 <= width; i += 4) {
+        const float* pair = src + (2 * i - pad_left);
+        const v128_t low = load_f32x4(pair), high = load_f32x4(pair + 4);
+        store_f32x4(even + i, wasm_i32x4_shuffle(low, high, 0, 2, 4, 6));
+        store_f32x4(odd + i, wasm_i32x4_shuffle(low, high, 1, 3, 5, 7));
+    }
+    for (; i < phase_w; ++i) {
+        even[i] = padded(2 * i);
+        odd[i] = padded(2 * i + 1);
+    }
+}
+
 // Scratch that is fully written before it is read (no zero fill).
 std::unique_ptr<float[]> scratch_floats(int64_t count, const char* what) {
     if (count < 0 || static_cast<uint64_t>(count) > limits::max_tensor_elements) {
@@ -123,7 +149,6 @@ void Conv2DNchwKernel::run_dense(const Conv2DGeometry& g, const float* input, in
                                  int64_t input_w, float* output) const {
     const int64_t oh = g.output_h(input_h), ow = g.output_w(input_w);
     const int64_t depth = dense_depth_;
-    const int64_t taps = g.kernel_h * g.kernel_w;
     const int64_t blocks = (g.out_channels + dense_tile_channels - 1) / dense_tile_channels;
     const int64_t out_plane = oh * ow;
     std::vector<ptrdiff_t> offsets(static_cast<size_t>(depth));
@@ -206,7 +231,6 @@ void Conv2DNchwKernel::run_dense(const Conv2DGeometry& g, const float* input, in
     // Output rows per tile: the source rows they read stay in L2 while every weight panel passes.
     const int64_t rows_per_tile = std::max<int64_t>(
         1, std::min<int64_t>(oh, (dense_source_budget / std::max<int64_t>(g.in_channels * row_stride, 1)) / std::max<int64_t>(sh, 1)));
-    (void)taps;
     for (int64_t n = 0; n < batch; ++n) {
         const float* image = input + n * g.in_channels * input_h * input_w;
         float* image_out = output + n * g.out_channels * out_plane;
@@ -225,6 +249,10 @@ void Conv2DNchwKernel::run_dense(const Conv2DGeometry& g, const float* input, in
                     std::fill(dst, dst + g.pad_left, 0.0f);
                     std::memcpy(dst + g.pad_left, src, static_cast<size_t>(input_w) * sizeof(float));
                     std::fill(dst + g.pad_left + input_w, dst + row_stride, 0.0f);
+                    continue;
+                }
+                if (sw == 2) {
+                    split_even_odd(src, input_w, g.pad_left, phase_w, dst, dst + phase_w);
                     continue;
                 }
                 for (int64_t phase = 0; phase < sw; ++phase) {
