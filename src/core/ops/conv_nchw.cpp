@@ -67,7 +67,9 @@ void dense_micro_tile(int64_t depth, const float* weights, const ptrdiff_t* offs
     // A pointer walk, not a 64-bit index (i64 counter + wrap + shift per step
     // in wasm32); unrolling by two or by kernel rows measured slower in V8.
     const ptrdiff_t* offsets_end = offsets + depth;
+#if defined(__clang__)
 #pragma clang loop unroll(disable)
+#endif
     for (const ptrdiff_t* offset = offsets; offset != offsets_end; ++offset) {
         const float* column = x + *offset;
         v128_t xv[Vectors];
