@@ -207,6 +207,11 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
     OnnxFunction function;
     OnnxConsumingFunction consuming;  // optional in-place form, for element-wise ops
     OpKind op = OpKind::identity;
+    auto activation_step = [&](const Activation& a) {
+        op = OpKind::activation;
+        function = unary(a);
+        consuming = unary_consuming(a);
+    };
 
     if (type == "Conv" || type == "ConvTranspose") {
         const Tensor* weight = constant_at(1);
@@ -421,28 +426,28 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
                                   gamma.empty() ? nullptr : gamma.data(), beta.empty() ? nullptr : beta.data());
             return std::vector<Tensor>{out};
         };
-    } else if (type == "Relu") { op = OpKind::activation; function = unary(make(ActivationKind::relu, std::numeric_limits<float>::infinity())); consuming = unary_consuming(make(ActivationKind::relu, std::numeric_limits<float>::infinity()));
-    } else if (type == "Sigmoid") { op = OpKind::activation; function = unary(make(ActivationKind::sigmoid)); consuming = unary_consuming(make(ActivationKind::sigmoid));
-    } else if (type == "Tanh") { op = OpKind::activation; function = unary(make(ActivationKind::tanh)); consuming = unary_consuming(make(ActivationKind::tanh));
-    } else if (type == "LeakyRelu") { op = OpKind::activation; function = unary(make(ActivationKind::leaky_relu, static_cast<float>(layer.attribute_float("alpha", 0.01)))); consuming = unary_consuming(make(ActivationKind::leaky_relu, static_cast<float>(layer.attribute_float("alpha", 0.01))));
-    } else if (type == "Elu") { op = OpKind::activation; function = unary(make(ActivationKind::elu, static_cast<float>(layer.attribute_float("alpha", 1.0)))); consuming = unary_consuming(make(ActivationKind::elu, static_cast<float>(layer.attribute_float("alpha", 1.0))));
+    } else if (type == "Relu") { activation_step(make(ActivationKind::relu, std::numeric_limits<float>::infinity()));
+    } else if (type == "Sigmoid") { activation_step(make(ActivationKind::sigmoid));
+    } else if (type == "Tanh") { activation_step(make(ActivationKind::tanh));
+    } else if (type == "LeakyRelu") { activation_step(make(ActivationKind::leaky_relu, static_cast<float>(layer.attribute_float("alpha", 0.01))));
+    } else if (type == "Elu") { activation_step(make(ActivationKind::elu, static_cast<float>(layer.attribute_float("alpha", 1.0))));
     } else if (type == "Selu") {
         if (layer.attribute("alpha") || layer.attribute("gamma")) throw UnsupportedError("Selu with non-default alpha/gamma is not supported");
-        op = OpKind::activation; function = unary(make(ActivationKind::selu)); consuming = unary_consuming(make(ActivationKind::selu));
-    } else if (type == "HardSigmoid") { op = OpKind::activation; function = unary(make(ActivationKind::hard_sigmoid, static_cast<float>(layer.attribute_float("alpha", 0.2)), static_cast<float>(layer.attribute_float("beta", 0.5)))); consuming = unary_consuming(make(ActivationKind::hard_sigmoid, static_cast<float>(layer.attribute_float("alpha", 0.2)), static_cast<float>(layer.attribute_float("beta", 0.5))));
-    } else if (type == "HardSwish") { op = OpKind::activation; function = unary(make(ActivationKind::hard_swish)); consuming = unary_consuming(make(ActivationKind::hard_swish));
-    } else if (type == "Softplus") { op = OpKind::activation; function = unary(make(ActivationKind::softplus)); consuming = unary_consuming(make(ActivationKind::softplus));
-    } else if (type == "Softsign") { op = OpKind::activation; function = unary(make(ActivationKind::softsign)); consuming = unary_consuming(make(ActivationKind::softsign));
-    } else if (type == "Gelu") { op = OpKind::activation; function = unary(make(layer.attribute_string("approximate", "none") == "tanh" ? ActivationKind::gelu_tanh : ActivationKind::gelu)); consuming = unary_consuming(make(layer.attribute_string("approximate", "none") == "tanh" ? ActivationKind::gelu_tanh : ActivationKind::gelu));
-    } else if (type == "Exp") { op = OpKind::activation; function = unary(make(ActivationKind::exponential)); consuming = unary_consuming(make(ActivationKind::exponential));
-    } else if (type == "Log") { op = OpKind::activation; function = unary(make(ActivationKind::log)); consuming = unary_consuming(make(ActivationKind::log));
-    } else if (type == "Sqrt") { op = OpKind::activation; function = unary(make(ActivationKind::sqrt)); consuming = unary_consuming(make(ActivationKind::sqrt));
-    } else if (type == "Neg") { op = OpKind::activation; function = unary(make(ActivationKind::negate)); consuming = unary_consuming(make(ActivationKind::negate));
-    } else if (type == "Abs") { op = OpKind::activation; function = unary(make(ActivationKind::absolute)); consuming = unary_consuming(make(ActivationKind::absolute));
-    } else if (type == "Reciprocal") { op = OpKind::activation; function = unary(make(ActivationKind::reciprocal)); consuming = unary_consuming(make(ActivationKind::reciprocal));
-    } else if (type == "Erf") { op = OpKind::activation; function = unary(make(ActivationKind::erf)); consuming = unary_consuming(make(ActivationKind::erf));
-    } else if (type == "Floor") { op = OpKind::activation; function = unary(make(ActivationKind::floor)); consuming = unary_consuming(make(ActivationKind::floor));
-    } else if (type == "Ceil") { op = OpKind::activation; function = unary(make(ActivationKind::ceil)); consuming = unary_consuming(make(ActivationKind::ceil));
+        activation_step(make(ActivationKind::selu));
+    } else if (type == "HardSigmoid") { activation_step(make(ActivationKind::hard_sigmoid, static_cast<float>(layer.attribute_float("alpha", 0.2)), static_cast<float>(layer.attribute_float("beta", 0.5))));
+    } else if (type == "HardSwish") { activation_step(make(ActivationKind::hard_swish));
+    } else if (type == "Softplus") { activation_step(make(ActivationKind::softplus));
+    } else if (type == "Softsign") { activation_step(make(ActivationKind::softsign));
+    } else if (type == "Gelu") { activation_step(make(layer.attribute_string("approximate", "none") == "tanh" ? ActivationKind::gelu_tanh : ActivationKind::gelu));
+    } else if (type == "Exp") { activation_step(make(ActivationKind::exponential));
+    } else if (type == "Log") { activation_step(make(ActivationKind::log));
+    } else if (type == "Sqrt") { activation_step(make(ActivationKind::sqrt));
+    } else if (type == "Neg") { activation_step(make(ActivationKind::negate));
+    } else if (type == "Abs") { activation_step(make(ActivationKind::absolute));
+    } else if (type == "Reciprocal") { activation_step(make(ActivationKind::reciprocal));
+    } else if (type == "Erf") { activation_step(make(ActivationKind::erf));
+    } else if (type == "Floor") { activation_step(make(ActivationKind::floor));
+    } else if (type == "Ceil") { activation_step(make(ActivationKind::ceil));
     } else if (type == "Clip") {
         op = OpKind::activation;
         float low = static_cast<float>(layer.attribute_float("min", -std::numeric_limits<float>::infinity()));
