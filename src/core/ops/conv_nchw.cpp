@@ -95,6 +95,42 @@ void dense_micro_tile(int64_t depth, const float* weights, const ptrdiff_t* offs
     }
 }
 
+// The same 2-vector tile over two short row tails (<= 4 pixels each, e.g.
+// the last 4 of a 28-pixel row) of rows `second_row_source` /
+// `second_row_out` floats apart, instead of two half-empty tiles.
+template <int Channels>
+void dense_paired_tail_tile(int64_t depth, const float* weights, const ptrdiff_t* offsets, const float* x,
+                            ptrdiff_t second_row_source, const float* bias, float* out, int64_t second_row_out,
+                            int64_t channel_stride, int channels, int64_t width) {
+    v128_t first[Channels], second[Channels];
+    for (int r = 0; r < Channels; ++r) first[r] = second[r] = splat_f32x4(bias[r]);
+    const ptrdiff_t* offsets_end = offsets + depth;
+#if defined(__clang__)
+#pragma clang loop unroll(disable)
+#endif
+    for (const ptrdiff_t* offset = offsets; offset != offsets_end; ++offset) {
+        const float* column = x + *offset;
+        const v128_t x_first = load_f32x4(column), x_second = load_f32x4(column + second_row_source);
+        for (int r = 0; r < Channels; ++r) {
+            v128_t w = wasm_v128_load32_splat(weights + r);
+            first[r] = madd_f32x4(first[r], w, x_first);
+            second[r] = madd_f32x4(second[r], w, x_second);
+        }
+        weights += Channels;
+    }
+    for (int r = 0; r < Channels; ++r) {
+        if (r >= channels) break;
+        float* row = out + r * channel_stride;
+        if (width == f32_lanes) {
+            store_f32x4(row, first[r]);
+            store_f32x4(row + second_row_out, second[r]);
+        } else {
+            store_partial_f32x4(row, first[r], static_cast<int>(width));
+            store_partial_f32x4(row + second_row_out, second[r], static_cast<int>(width));
+        }
+    }
+}
+
 // One input row, padded by `pad_left` zeros in front and zeros after, split
 // into its even and odd padded columns (phase_w floats each): the stride-2
 // source rows. The middle is deinterleaved four pairs at a time.
@@ -275,19 +311,29 @@ void Conv2DNchwKernel::run_dense(const Conv2DGeometry& g, const float* input, in
             for (int64_t b = 0; b < blocks; ++b) {
                 const float* panel = dense_weights_.data() + b * depth * dense_tile_channels;
                 float* block_out = image_out + b * dense_tile_channels * out_plane;
+                const int64_t full_end = ow - ow % dense_tile_pixels;
+                const int64_t tail = ow - full_end;
                 for (int64_t oy = first_row; oy < last_row; ++oy) {
                     const float* row_source = source.get() + oy * sh * row_stride;
                     float* row_out = block_out + oy * ow;
-                    int64_t ox = 0;
-                    for (; ox + dense_tile_pixels <= ow; ox += dense_tile_pixels) {
+                    for (int64_t ox = 0; ox < full_end; ox += dense_tile_pixels) {
                         tile(panel, offsets.data(), row_source + ox, b, row_out + ox, dense_tile_pixels);
                     }
-                    if (ox < ow && ow - ox <= f32_lanes) {
-                        // A one-vector tile for a short row tail (28 = 3 x 8 + 4) wastes no lanes.
-                        narrow_tile(panel, offsets.data(), row_source + ox, b, row_out + ox, ow - ox);
-                    } else if (ox < ow) {
-                        tile(panel, offsets.data(), row_source + ox, b, row_out + ox, ow - ox);
-                    }
+                    if (tail > f32_lanes) tile(panel, offsets.data(), row_source + full_end, b, row_out + full_end, tail);
+                }
+                if (tail == 0 || tail > f32_lanes) continue;
+                // Short tails (28 = 3 x 8 + 4) two rows at a time.
+                const int channels = static_cast<int>(std::min<int64_t>(dense_tile_channels, g.out_channels - b * dense_tile_channels));
+                int64_t oy = first_row;
+                for (; oy + 1 < last_row; oy += 2) {
+                    dense_paired_tail_tile<dense_tile_channels>(
+                        depth, panel, offsets.data(), source.get() + oy * sh * row_stride + full_end,
+                        static_cast<ptrdiff_t>(sh * row_stride), bias_.data() + b * dense_tile_channels,
+                        block_out + oy * ow + full_end, ow, out_plane, channels, tail);
+                }
+                if (oy < last_row) {
+                    narrow_tile(panel, offsets.data(), source.get() + oy * sh * row_stride + full_end, b,
+                                block_out + oy * ow + full_end, tail);
                 }
             }
         }
