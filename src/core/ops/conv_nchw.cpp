@@ -239,6 +239,8 @@ void Conv2DNchwKernel::run_dense(const Conv2DGeometry& g, const float* input, in
                     for (int64_t p = first; p < last; p += dense_tile_pixels) {
                         if (p + dense_tile_pixels <= plane) {
                             tile(panel, offsets.data(), image + p, b, block_out + p, dense_tile_pixels);
+                        } else if (plane - p <= f32_lanes) {
+                            narrow_tile(panel, tail_offsets.data(), tail.data(), b, block_out + p, plane - p);
                         } else {
                             tile(panel, tail_offsets.data(), tail.data(), b, block_out + p, plane - p);
                         }

@@ -9,10 +9,16 @@
 //   depthwise      groups == in_channels, one filter plane per output
 //                  channel: depthwise_conv2d_nchw (depthwise.h)
 //   dense-gemm     groups == 1 (any kernel, stride, dilation, pads):
-//                  out[Cout x P] = W[Cout x K] * X[K x P] with a 4 x 8
-//                  register-tiled micro-kernel; X is read in place (1x1,
-//                  stride 1, no pads) or from a zero-padded copy of the
-//                  image split into stride_w column phases, so no im2col
+//                  out[Cout x P] = W[Cout x K] * X[K x P] with a 4-channel x
+//                  8-pixel register tile (bias-initialised accumulators,
+//                  weights packed at load as [K][4] panels). X is never
+//                  built: a 1x1 stride-1 unpadded conv reads the input in
+//                  place; anything else reads a zero-padded copy of the image
+//                  whose columns are split into stride_w phases, so every
+//                  tap's pixels are contiguous and a K-entry offset table
+//                  finds them. Row tails of <= 4 pixels are tiled two rows
+//                  at a time. Measured in V8 (interleaved A/B): 4x8 beat 5x8,
+//                  6x8, 8x8 and 4x12; unrolling the K loop was slower.
 //   nhwc-fallback  any other shape: the NHWC Conv2DKernel between two
 //                  transposes (correct for every geometry, not fast)
 #pragma once
