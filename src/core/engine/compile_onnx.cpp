@@ -407,6 +407,14 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
             if (out.element_count()) channel_affine(x.f32(), out.mutable_f32(), x.shape()[0], channels, inner, multiplier.data(), shift.data());
             return std::vector<Tensor>{out};
         };
+        // channel_affine reads each element before writing the same one.
+        consuming = [function, multiplier, shift](Tensor& x, const std::vector<const Tensor*>& in) {
+            if (x.rank() < 2 || x.shape()[1] != static_cast<int64_t>(multiplier.size())) return function(in)[0];
+            int64_t channels = x.shape()[1];
+            int64_t inner = static_cast<int64_t>(x.element_count()) / std::max<int64_t>(x.shape()[0] * channels, 1);
+            channel_affine(x.f32(), x.mutable_f32(), x.shape()[0], channels, inner, multiplier.data(), shift.data());
+            return std::move(x);
+        };
     } else if (type == "LayerNormalization") {
         int64_t axis = layer.attribute_int("axis", -1);
         float epsilon = static_cast<float>(layer.attribute_float("epsilon", 1e-5));

@@ -29,10 +29,13 @@ namespace {
 
 bool is_onnx(const Model& model) { return model.format.rfind("onnx", 0) == 0; }
 
-// Ops whose ONNX and Keras steps always return a newly allocated tensor.
+// Ops whose ONNX steps always return a tensor they just allocated (only
+// ONNX steps have in-place forms, so only their producers matter).
 bool allocates_fresh_output(OpKind op) {
     switch (op) {
         case OpKind::conv2d:
+        case OpKind::dense:
+        case OpKind::matmul:
         case OpKind::activation:
         case OpKind::binary:
         case OpKind::max_pool2d:

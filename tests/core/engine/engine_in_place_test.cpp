@@ -105,3 +105,42 @@ TEST_CASE("engine: in-place element-wise steps leave every value that is still n
     for (size_t i = 0; i < x.size(); ++i) REQUIRE(t[i] == Approx(std::max(s[i], 0.0f)).margin(1e-6));
     REQUIRE(engine.run_until(input, "r").to_float_vector() == everything.activations.at("r").to_float_vector());
 }
+
+TEST_CASE("engine: BatchNormalization after Gemm runs in place and keeps a captured input", "[engine][in-place]") {
+    // y = bn(x W + b): x [2, 3], W [3, 2], per-column scale/shift.
+    Model model;
+    model.format = "onnx";
+    model.layout = DataLayout::channels_first;
+    model.metadata["opset"] = "13";
+    model.inputs = {ValueInfo{"x", {2, 3}, DType::f32}};
+    model.outputs = {ValueInfo{"y", {2, 2}, DType::f32}};
+    Layer gemm = node("Gemm", {"x", "w", "b"}, "h");
+    gemm.weights = {Weight{"w", Tensor::from_floats({3, 2}, {1, 0, 0, 1, 1, 1})}, Weight{"b", Tensor::from_floats({2}, {0.5f, -0.5f})}};
+    model.layers.push_back(gemm);
+    Layer bn = node("BatchNormalization", {"h", "scale", "bias", "mean", "var"}, "y");
+    bn.attributes["epsilon"] = 0.0;
+    bn.weights = {Weight{"scale", Tensor::from_floats({2}, {2.0f, 3.0f})}, Weight{"bias", Tensor::from_floats({2}, {1.0f, 0.0f})},
+                  Weight{"mean", Tensor::from_floats({2}, {0.5f, 1.0f})}, Weight{"var", Tensor::from_floats({2}, {4.0f, 9.0f})}};
+    model.layers.push_back(bn);
+    Engine engine = Engine::build(model);
+    Tensor input = Tensor::from_floats({2, 3}, {1, 2, 3, -1, 0, 2});
+    // h = [[1 + 3 + 0.5, 2 + 3 - 0.5], [-1 + 2 + 0.5, 0 + 2 - 0.5]] = [[4.5, 4.5], [1.5, 1.5]]
+    std::vector<float> h = {4.5f, 4.5f, 1.5f, 1.5f};
+    std::vector<float> want(4);
+    for (int i = 0; i < 4; ++i) {
+        int c = i % 2;
+        float scale = c == 0 ? 2.0f : 3.0f, bias = c == 0 ? 1.0f : 0.0f, mean = c == 0 ? 0.5f : 1.0f, sd = c == 0 ? 2.0f : 3.0f;
+        want[i] = (h[i] - mean) / sd * scale + bias;
+    }
+    for (int run = 0; run < 2; ++run) {
+        std::vector<float> got = engine.run(input).outputs.at("y").to_float_vector();
+        for (int i = 0; i < 4; ++i) REQUIRE(got[i] == Approx(want[i]).margin(1e-6));
+    }
+    RunOptions options;
+    options.capture = {"h"};
+    RunResult captured = engine.run(input, options);
+    std::vector<float> got_h = captured.activations.at("h").to_float_vector();
+    for (int i = 0; i < 4; ++i) REQUIRE(got_h[i] == Approx(h[i]).margin(1e-6));
+    std::vector<float> got = captured.outputs.at("y").to_float_vector();
+    for (int i = 0; i < 4; ++i) REQUIRE(got[i] == Approx(want[i]).margin(1e-6));
+}
