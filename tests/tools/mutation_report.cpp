@@ -13,6 +13,9 @@
 // large-model memory figure (scripts/make_large_model.py writes the files).
 // --open reads and opens like the app and the CLI (open_model_in_place);
 // --open-const uses open_model on const bytes (readers may not rewrite them).
+// --engine (with --open or --open-const) also builds the engine afterwards,
+// as the app does right after opening, and reports the build's time and the
+// peak heap of read + open + build together.
 #include <malloc.h>
 #include <sys/resource.h>
 
@@ -26,6 +29,8 @@
 #include <vector>
 
 #include "core/base/error.h"
+#include "core/engine/engine.h"
+#include "core/engine/plan.h"
 #include "core/formats/registry.h"
 #include "support/bounded_run.h"
 #include "support/mutations.h"
@@ -117,7 +122,7 @@ uint64_t peak_rss_bytes() {
 }
 
 // --open: one plain load per file, timed and measured.
-int open_files(const std::vector<std::string>& files, bool in_place) {
+int open_files(const std::vector<std::string>& files, bool in_place, bool build_engine) {
     int status = 0;
     for (const std::string& file : files) {
         uint64_t rss_before = peak_rss_bytes();
@@ -144,6 +149,21 @@ int open_files(const std::vector<std::string>& files, bool in_place) {
                         static_cast<unsigned long long>(parameters), read_seconds, open_seconds,
                         read_seconds + open_seconds, cpu_read - cpu_started, cpu_opened - cpu_read, megabytes(heap), double(heap) / double(bytes->size()),
                         megabytes(rss), double(rss) / double(bytes->size()), megabytes(rss_before));
+            if (build_engine) {
+                double cpu_build_started = cpu_seconds();
+                auto build_started = std::chrono::steady_clock::now();
+                Engine engine = Engine::build(model);
+                double build_seconds =
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - build_started).count();
+                double build_cpu = cpu_seconds() - cpu_build_started;
+                uint64_t total_heap = peak_since_reset();
+                uint64_t total_rss = peak_rss_bytes();
+                std::printf("  + Engine::build %.3f s wall (CPU %.3f s), %zu steps; peak heap during read+open+build "
+                            "%.1f MB (%.2fx the file), process peak RSS %.1f MB (%.2fx the file)\n",
+                            build_seconds, build_cpu, engine.plan_steps().size(), megabytes(total_heap),
+                            double(total_heap) / double(bytes->size()), megabytes(total_rss),
+                            double(total_rss) / double(bytes->size()));
+            }
         } catch (const Error& error) {
             std::printf("%s: %s\n", file.c_str(), error.what());
             status = 1;
@@ -156,19 +176,20 @@ int open_files(const std::vector<std::string>& files, bool in_place) {
 
 int main(int argc, char** argv) {
     size_t per_file = 2000;
-    bool run_engine = true, open_only = false, open_in_place = true;
+    bool run_engine = true, open_only = false, open_in_place = true, open_and_build = false;
     std::vector<std::string> files;
     for (int i = 1; i < argc; ++i) {
         std::string argument = argv[i];
         if (argument == "--no-run") run_engine = false;
         else if (argument == "--open") open_only = true;
         else if (argument == "--open-const") open_only = true, open_in_place = false;
+        else if (argument == "--engine") open_and_build = true;
         else if (argument == "--keep-last" && i + 1 < argc) last_mutant_path = argv[++i];
         else if (i == 1 && !argument.empty() && argument.find_first_not_of("0123456789") == std::string::npos)
             per_file = std::strtoul(argv[i], nullptr, 10);
         else files.push_back(argument);
     }
-    if (open_only) return open_files(files, open_in_place);
+    if (open_only) return open_files(files, open_in_place, open_and_build);
     if (files.empty()) files = mutation_inputs(CONVSCOPE_SOURCE_DIR);
 
     AfterLoad run_hook = [](const Model& model) { return build_and_run_bounded(model) == RunOutcomeKind::ran; };

@@ -153,9 +153,43 @@ Tensor PoolStep::run(const Tensor& input) const {
     return from_image(out, one_dimensional);
 }
 
+int64_t DenseStep::input_size() const {
+    if (weights) return weights->rows;
+    return matrix.shape()[matrix_transposed ? 1 : 0];
+}
+
+int64_t DenseStep::output_size() const {
+    if (weights) return weights->columns;
+    return matrix.shape()[matrix_transposed ? 0 : 1];
+}
+
+DenseStep make_dense_step(const Tensor& matrix, bool transposed, float alpha) {
+    if (matrix.rank() != 2) {
+        throw UnsupportedError(concat("dense weights must be 2-D, got ", shape_to_string(matrix.shape())));
+    }
+    const int64_t rows = matrix.shape()[0], columns = matrix.shape()[1];
+    const int64_t k = transposed ? columns : rows, n = transposed ? rows : columns;
+    DenseStep step;
+    if (matrix.dtype() == DType::f32 && !matrix.owns_data() && alpha == 1.0f) {
+        step.matrix = matrix;
+        step.matrix_transposed = transposed;
+        return step;
+    }
+    PackedMatrix packed;
+    if (matrix.dtype() == DType::f32) {
+        packed = gemm_pack_b(matrix.f32(), k, n, columns, transposed);
+    } else {
+        std::vector<float> values = matrix.to_float_vector();
+        packed = gemm_pack_b(values.data(), k, n, columns, transposed);
+    }
+    if (alpha != 1.0f) for (float& v : packed.panels) v *= alpha;
+    step.weights = std::make_shared<PackedMatrix>(std::move(packed));
+    return step;
+}
+
 Tensor DenseStep::run(const Tensor& input) const {
     Tensor x = input.to_float32();
-    int64_t k = weights->rows, n = weights->columns;
+    const int64_t k = input_size(), n = output_size();
     if (x.rank() < 1 || x.shape().back() != k) {
         throw UnsupportedError(concat("dense layer expects a last dimension of ", k, ", got ", shape_to_string(x.shape())));
     }
@@ -163,7 +197,16 @@ Tensor DenseStep::run(const Tensor& input) const {
     Shape out_shape = x.shape();
     out_shape.back() = n;
     Tensor out = Tensor::uninitialized(DType::f32, out_shape);
-    if (out.element_count()) gemm_packed(m, x.f32(), k, *weights, out.mutable_f32(), n, bias.empty() ? nullptr : bias.data());
+    if (out.element_count()) {
+        const float* b = bias.empty() ? nullptr : bias.data();
+        if (weights) {
+            gemm_packed(m, x.f32(), k, *weights, out.mutable_f32(), n, b);
+        } else if (matrix_transposed) {
+            gemv_transposed(m, k, n, x.f32(), matrix.f32(), b, out.mutable_f32());
+        } else {
+            gemv_rows(m, k, n, x.f32(), matrix.f32(), b, out.mutable_f32());
+        }
+    }
     apply_output_activation(activation, out);
     return out;
 }

@@ -11,6 +11,7 @@
 #include "core/ops/conv.h"
 #include "core/ops/conv_nchw.h"
 #include "core/ops/gemm.h"
+#include "core/ops/gemv.h"
 #include "core/ops/pool.h"
 #include "core/tensor/tensor.h"
 
@@ -74,12 +75,29 @@ struct PoolStep {
 };
 
 // y = x W (+ b) over the last axis of x.
+//
+// When the model's weight matrix is a float32 view of the file bytes, the
+// step runs from it in place (core/ops/gemv.h) and holds the Tensor, whose
+// storage keeps the bytes alive; otherwise it packs its own copy for
+// gemm_packed. A large model's dense layers are most of its bytes, so the
+// in-place path is what keeps an opened and built model near its file size.
 struct DenseStep {
-    std::shared_ptr<PackedMatrix> weights;
+    std::shared_ptr<PackedMatrix> weights;  // packed path; null when `matrix` is used
+    Tensor matrix;                          // in-place path: k x n, or n x k when transposed
+    bool matrix_transposed = false;
     std::vector<float> bias;  // empty when absent
     OutputActivation activation;
 
+    bool runs_in_place() const { return !weights; }
+    int64_t input_size() const;   // k
+    int64_t output_size() const;  // n
     Tensor run(const Tensor& input) const;
 };
+
+// A dense step over a 2-D weight `matrix` given as k x n, or as n x k when
+// `transposed` (ONNX transB), scaled by `alpha`. In place when the matrix
+// is a float32 view and alpha is 1; packed (with no intermediate float
+// copy for float32 weights) otherwise.
+DenseStep make_dense_step(const Tensor& matrix, bool transposed, float alpha = 1.0f);
 
 }  // namespace convscope

@@ -153,17 +153,18 @@ CompiledLayer compile_conv(const KerasContext& c, bool one_dimensional) {
         g.in_channels = in_channels;
         g.out_channels = in_channels * multiplier;
         g.groups = in_channels;
-        std::vector<float> weights = floats_of(kernel);
+        // to_float32 shares a float32 tensor's bytes: no transient copy.
+        const Tensor weights = kernel.to_float32();
         if (!separable) {
             if (bias && static_cast<int64_t>(bias_values.size()) != g.out_channels) throw UnsupportedError("bias size does not match");
-            step.kernel = std::make_shared<Conv2DKernel>(g, weights.data(), bias ? bias_values.data() : nullptr);
+            step.kernel = std::make_shared<Conv2DKernel>(g, weights.f32(), bias ? bias_values.data() : nullptr);
             CompiledLayer compiled = single(OpKind::conv2d, [step](const Tensor& x) { return step.run(x); }, step.kernel->algorithm());
             compiled.inputs = layer.inputs;
             return compiled;
         }
         ConvStep depth_step = step;
         depth_step.activation = OutputActivation{};
-        depth_step.kernel = std::make_shared<Conv2DKernel>(g, weights.data(), nullptr);
+        depth_step.kernel = std::make_shared<Conv2DKernel>(g, weights.f32(), nullptr);
         const Tensor& pointwise = *find_weight(c, "pointwise_kernel", 1);
         Conv2DGeometry pg;
         pg.in_channels = g.out_channels;
@@ -171,11 +172,11 @@ CompiledLayer compile_conv(const KerasContext& c, bool one_dimensional) {
         if (static_cast<int64_t>(pointwise.element_count()) != pg.in_channels * pg.out_channels) {
             throw UnsupportedError(concat("pointwise kernel shape ", shape_to_string(pointwise.shape()), " does not match"));
         }
-        std::vector<float> pointwise_values = floats_of(pointwise);
+        const Tensor pointwise_values = pointwise.to_float32();
         ConvStep point_step;
         point_step.one_dimensional = one_dimensional;
         point_step.activation = step.activation;
-        point_step.kernel = std::make_shared<Conv2DKernel>(pg, pointwise_values.data(), bias ? bias_values.data() : nullptr);
+        point_step.kernel = std::make_shared<Conv2DKernel>(pg, pointwise_values.f32(), bias ? bias_values.data() : nullptr);
         CompiledLayer compiled = single(OpKind::separable_conv2d, [depth_step, point_step](const Tensor& x) {
             return point_step.run(depth_step.run(x));
         }, "depthwise + pointwise-gemm");
@@ -191,8 +192,8 @@ CompiledLayer compile_conv(const KerasContext& c, bool one_dimensional) {
     g.in_channels = kernel.shape()[kernel.rank() - 2] * groups;
     g.out_channels = kernel.shape().back();
     if (bias && static_cast<int64_t>(bias_values.size()) != g.out_channels) throw UnsupportedError("bias size does not match");
-    std::vector<float> weights = floats_of(kernel);
-    step.kernel = std::make_shared<Conv2DKernel>(g, weights.data(), bias ? bias_values.data() : nullptr);
+    const Tensor weights = kernel.to_float32();
+    step.kernel = std::make_shared<Conv2DKernel>(g, weights.f32(), bias ? bias_values.data() : nullptr);
     CompiledLayer compiled = single(OpKind::conv2d, [step](const Tensor& x) { return step.run(x); }, step.kernel->algorithm());
     compiled.inputs = layer.inputs;
     return compiled;
@@ -220,7 +221,9 @@ CompiledLayer compile_conv_transpose(const KerasContext& c, bool one_dimensional
     if (kernel.rank() != static_cast<int>(rank) + 2) throw UnsupportedError("unexpected transposed kernel rank");
     int64_t out_channels = kernel.shape()[kernel.rank() - 2], in_channels = kernel.shape().back();
     int64_t taps = kernel_size[0] * kernel_size[1];
-    std::vector<float> source = floats_of(kernel), canonical(source.size());
+    const Tensor source_tensor = kernel.to_float32();
+    const float* source = source_tensor.f32();
+    std::vector<float> canonical(static_cast<size_t>(source_tensor.element_count()));
     for (int64_t t = 0; t < taps; ++t)
         for (int64_t o = 0; o < out_channels; ++o)
             for (int64_t i = 0; i < in_channels; ++i)
@@ -474,13 +477,12 @@ CompiledLayer compile_keras_layer(const Model& model, const Layer& layer) {
     if (type == "Dense") {
         const Tensor& kernel = *find_weight(c, "kernel", 0);
         if (kernel.rank() != 2) throw UnsupportedError(concat("kernel has shape ", shape_to_string(kernel.shape())));
-        std::vector<float> values = floats_of(kernel);
-        DenseStep step;
-        step.weights = std::make_shared<PackedMatrix>(gemm_pack_b(values.data(), kernel.shape()[0], kernel.shape()[1], kernel.shape()[1], false));
+        DenseStep step = make_dense_step(kernel, false);
         if (layer.attribute_int("use_bias", 1) != 0) step.bias = floats_of(*find_weight(c, "bias", 1));
         if (!step.bias.empty() && static_cast<int64_t>(step.bias.size()) != kernel.shape()[1]) throw UnsupportedError("bias size does not match");
         step.activation = keras_activation(c, layer.attribute_string("activation", "linear"));
-        return with_inputs(single(OpKind::dense, [step](const Tensor& x) { return step.run(x); }, "packed-gemm"));
+        return with_inputs(single(OpKind::dense, [step](const Tensor& x) { return step.run(x); },
+                                      step.runs_in_place() ? "gemv-in-place" : "packed-gemm"));
     }
     if (type == "MaxPooling2D" || type == "MaxPool2D") return compile_pool(c, PoolKind::max, false);
     if (type == "AveragePooling2D" || type == "AvgPool2D") return compile_pool(c, PoolKind::average, false);

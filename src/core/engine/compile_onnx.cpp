@@ -228,7 +228,8 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
         std::vector<int64_t> strides = two_d(layer.attribute_ints("strides", {}), spatial, 1);
         std::vector<int64_t> dilations = two_d(layer.attribute_ints("dilations", {}), spatial, 1);
         int64_t groups = layer.attribute_int("group", 1);
-        std::vector<float> w = weight->to_float_vector();
+        // to_float32 shares a float32 tensor's bytes: no transient copy.
+        const Tensor w = weight->to_float32();
         std::vector<float> bias = bias_tensor ? bias_tensor->to_float_vector() : std::vector<float>{};
         int64_t taps = kh * kw;
         Conv2DGeometry g;
@@ -240,7 +241,7 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
             g.in_channels = ws[1] * groups;
             g.out_channels = ws[0];
             NchwConvStep step;
-            step.kernel = std::make_shared<Conv2DNchwKernel>(g, w.data(), bias.empty() ? nullptr : bias.data());
+            step.kernel = std::make_shared<Conv2DNchwKernel>(g, w.f32(), bias.empty() ? nullptr : bias.data());
             step.padding = onnx_padding(layer, spatial);
             step.one_dimensional = one_d;
             compiled.algorithm = step.kernel->algorithm();
@@ -253,10 +254,11 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
             int64_t in_channels = ws[0], cog = ws[1];
             g.in_channels = in_channels;
             g.out_channels = cog * groups;
-            std::vector<float> canonical(w.size());
+            std::vector<float> canonical(static_cast<size_t>(w.element_count()));
+            const float* source = w.f32();
             for (int64_t i = 0; i < in_channels; ++i)
                 for (int64_t o = 0; o < cog; ++o)
-                    for (int64_t t = 0; t < taps; ++t) canonical[(i * taps + t) * cog + o] = w[(i * cog + o) * taps + t];
+                    for (int64_t t = 0; t < taps; ++t) canonical[(i * taps + t) * cog + o] = source[(i * cog + o) * taps + t];
             ConvTranspose2DGeometry geometry;
             geometry.conv = g;
             ConvTransposeStep step;
@@ -293,11 +295,10 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
         bool trans_a = layer.attribute_int("transA", 0) != 0, trans_b = layer.attribute_int("transB", 0) != 0;
         float alpha = static_cast<float>(layer.attribute_float("alpha", 1.0)), beta = static_cast<float>(layer.attribute_float("beta", 1.0));
         if (type == "MatMul") trans_a = trans_b = false, alpha = 1.0f;
-        std::vector<float> bv = b->to_float_vector();
-        for (float& v : bv) v *= alpha;
-        int64_t k = trans_b ? b->shape()[1] : b->shape()[0], n = trans_b ? b->shape()[0] : b->shape()[1];
-        DenseStep step;
-        step.weights = std::make_shared<PackedMatrix>(gemm_pack_b(bv.data(), k, n, b->shape()[1], trans_b));
+        int64_t n = trans_b ? b->shape()[0] : b->shape()[1];
+        // In place from a float32 view of the file when alpha is 1 (the
+        // usual export); transA transposes the input, not the weights.
+        DenseStep step = make_dense_step(*b, trans_b, alpha);
         Tensor c_tensor;
         if (type == "Gemm" && layer.inputs.size() > 2 && !layer.inputs[2].empty()) {
             const Tensor* c = constant_at(2);
@@ -311,7 +312,7 @@ CompiledLayer compile_onnx_node(const Model& model, const Layer& layer) {
             }
         }
         op = type == "Gemm" ? OpKind::dense : OpKind::matmul;
-        compiled.algorithm = "packed-gemm";
+        compiled.algorithm = step.runs_in_place() ? "gemv-in-place" : "packed-gemm";
         function = [step, trans_a, c_tensor](const std::vector<const Tensor*>& in) {
             Tensor a = input_at(in, 0, "Gemm").to_float32();
             if (trans_a) {
