@@ -18,7 +18,7 @@
 //
 // Ways a file arrives (each in a fresh page, ?demo=none):
 //   drop      the file chooser with the file on disk (a real File, which
-//             the page streams into WASM memory with File.stream())
+//             the page streams into WASM memory in 8 MB slices)
 //   url       window.convscope.openUrl(URL), the ?model=URL path (the
 //             fetch body streams into WASM memory)
 //   bytes     fetch + arrayBuffer() + window.convscope.openBytes: the whole

@@ -145,6 +145,27 @@
 
     let pendingFile = null;  // a file dropped before the app was ready
 
+    // A File as a stream of 8 MB slices. File.stream() hands out chunks of
+    // 64 KB, and the await per chunk made reading a 100 MB model take seconds;
+    // slices keep the JS copy small (one slice at a time, no read-ahead) and
+    // the number of awaits low.
+    const fileSliceBytes = 8 * 1024 * 1024;
+    function fileSliceStream(file) {
+        let offset = 0;
+        return new ReadableStream({
+            async pull(controller) {
+                if (offset >= file.size) {
+                    controller.close();
+                    return;
+                }
+                const end = Math.min(file.size, offset + fileSliceBytes);
+                const bytes = new Uint8Array(await file.slice(offset, end).arrayBuffer());
+                offset = end;
+                controller.enqueue(bytes);
+            },
+        }, { highWaterMark: 0 });
+    }
+
     function openFile(file) {
         if (!file) return;
         if (!pageState.firstFrameMs) {
@@ -159,8 +180,8 @@
             showToast(message);
             return;
         }
-        const opened = typeof file.stream === 'function' && hook.openStream
-            ? callAppAsync(() => hook.openStream(file.name, file.size, file.stream()))
+        const opened = typeof ReadableStream === 'function' && hook.openStream
+            ? callAppAsync(() => hook.openStream(file.name, file.size, fileSliceStream(file)))
             : file.arrayBuffer().then((buffer) => callApp(() => hook.openBytes(file.name, new Uint8Array(buffer))));
         opened.then(
             (done) => {
