@@ -52,6 +52,8 @@ constexpr int64_t dense_tile_pixels = dense_tile_vectors * f32_lanes;
 // Floats of X (input rows) a pixel tile may span: it stays in L2 while every
 // weight panel passes over it.
 constexpr int64_t dense_source_budget = 131072;
+// Floats of source rows plus weights one block of K may touch per output row.
+constexpr int64_t dense_l1_budget = 8192;
 
 // Channels x (Vectors * 4) outputs: acc[r][v] = bias[r] + sum_k w[k][r] * x[offsets[k] + 4v ...].
 // `weights` is one packed panel [depth][Channels]; writes `channels` rows of
@@ -59,10 +61,20 @@ constexpr int64_t dense_source_budget = 131072;
 template <int Channels, int Vectors>
 void dense_micro_tile(int64_t depth, const float* weights, const ptrdiff_t* offsets, const float* x,
                       const float* bias, float* out, int64_t channel_stride, int channels, int64_t width) {
+    // A null bias continues a sum over an earlier block of K from `out`.
     v128_t acc[Channels][Vectors];
     for (int r = 0; r < Channels; ++r) {
-        v128_t b = splat_f32x4(bias[r]);
-        for (int v = 0; v < Vectors; ++v) acc[r][v] = b;
+        if (bias) {
+            v128_t b = splat_f32x4(bias[r]);
+            for (int v = 0; v < Vectors; ++v) acc[r][v] = b;
+        } else {
+            for (int v = 0; v < Vectors; ++v) {
+                const int64_t lanes = std::min<int64_t>(f32_lanes, width - v * f32_lanes);
+                acc[r][v] = r < channels && lanes > 0
+                                ? load_partial_f32x4(out + r * channel_stride + v * f32_lanes, static_cast<int>(lanes))
+                                : zero_f32x4();
+            }
+        }
     }
     // A pointer walk, not a 64-bit index (i64 counter + wrap + shift per step
     // in wasm32); unrolling by two or by kernel rows measured slower in V8.
@@ -103,7 +115,17 @@ void dense_paired_tail_tile(int64_t depth, const float* weights, const ptrdiff_t
                             ptrdiff_t second_row_source, const float* bias, float* out, int64_t second_row_out,
                             int64_t channel_stride, int channels, int64_t width) {
     v128_t first[Channels], second[Channels];
-    for (int r = 0; r < Channels; ++r) first[r] = second[r] = splat_f32x4(bias[r]);
+    for (int r = 0; r < Channels; ++r) {
+        if (bias) {
+            first[r] = second[r] = splat_f32x4(bias[r]);
+        } else if (r < channels) {
+            // A null bias continues a sum over an earlier block of K.
+            first[r] = load_partial_f32x4(out + r * channel_stride, static_cast<int>(width));
+            second[r] = load_partial_f32x4(out + r * channel_stride + second_row_out, static_cast<int>(width));
+        } else {
+            first[r] = second[r] = zero_f32x4();
+        }
+    }
     const ptrdiff_t* offsets_end = offsets + depth;
 #if defined(__clang__)
 #pragma clang loop unroll(disable)
@@ -194,18 +216,22 @@ void Conv2DNchwKernel::run_dense(const Conv2DGeometry& g, const float* input, in
     const int64_t blocks = (g.out_channels + dense_tile_channels - 1) / dense_tile_channels;
     const int64_t out_plane = oh * ow;
     std::vector<ptrdiff_t> offsets(static_cast<size_t>(depth));
+    // The K range the tiles below sum: [block_first, block_first + block_depth);
+    // the first block starts from the bias, later ones from the output.
+    int64_t block_first = 0, block_depth = depth;
+    auto block_bias = [&](int64_t b) { return block_first == 0 ? bias_.data() + b * dense_tile_channels : nullptr; };
     auto tile = [&](const float* panel, const ptrdiff_t* offs, const float* x, int64_t b, float* out,
                     int64_t width) {
         const int channels = static_cast<int>(std::min<int64_t>(dense_tile_channels, g.out_channels - b * dense_tile_channels));
-        dense_micro_tile<dense_tile_channels, dense_tile_vectors>(depth, panel, offs, x,
-                                                                 bias_.data() + b * dense_tile_channels, out,
-                                                                 out_plane, channels, width);
+        dense_micro_tile<dense_tile_channels, dense_tile_vectors>(block_depth, panel + block_first * dense_tile_channels,
+                                                                 offs + block_first, x, block_bias(b), out, out_plane,
+                                                                 channels, width);
     };
     auto narrow_tile = [&](const float* panel, const ptrdiff_t* offs, const float* x, int64_t b, float* out,
                            int64_t width) {
         const int channels = static_cast<int>(std::min<int64_t>(dense_tile_channels, g.out_channels - b * dense_tile_channels));
-        dense_micro_tile<dense_tile_channels, 1>(depth, panel, offs, x, bias_.data() + b * dense_tile_channels, out,
-                                                 out_plane, channels, width);
+        dense_micro_tile<dense_tile_channels, 1>(block_depth, panel + block_first * dense_tile_channels,
+                                                 offs + block_first, x, block_bias(b), out, out_plane, channels, width);
     };
 
     const bool pointwise = g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
@@ -272,6 +298,11 @@ void Conv2DNchwKernel::run_dense(const Conv2DGeometry& g, const float* input, in
                 offsets[(ic * g.kernel_h + ky) * g.kernel_w + kx] = static_cast<ptrdiff_t>(
                     ic * channel_stride + ky * g.dilation_h * row_stride + (column % sw) * phase_w + column / sw);
             }
+    // Blocks of input channels (K = channels x taps) whose source rows for one
+    // output row and whose slice of a weight panel fit in L1 together.
+    const int64_t taps = g.kernel_h * g.kernel_w;
+    const int64_t channels_per_block = std::max<int64_t>(
+        1, dense_l1_budget / (g.kernel_h * row_stride + taps * dense_tile_channels));
     // Output rows per tile: the source rows they read stay in L2 while every weight panel passes.
     const int64_t rows_per_tile = std::max<int64_t>(
         1, std::min<int64_t>(oh, (dense_source_budget / std::max<int64_t>(g.in_channels * row_stride, 1)) / std::max<int64_t>(sh, 1)));
@@ -310,6 +341,9 @@ void Conv2DNchwKernel::run_dense(const Conv2DGeometry& g, const float* input, in
         }
         for (int64_t first_row = 0; first_row < oh; first_row += rows_per_tile) {
             const int64_t last_row = std::min(oh, first_row + rows_per_tile);
+            for (int64_t first_channel = 0; first_channel < g.in_channels; first_channel += channels_per_block) {
+            block_first = first_channel * taps;
+            block_depth = std::min(channels_per_block, g.in_channels - first_channel) * taps;
             for (int64_t b = 0; b < blocks; ++b) {
                 const float* panel = dense_weights_.data() + b * depth * dense_tile_channels;
                 float* block_out = image_out + b * dense_tile_channels * out_plane;
@@ -329,14 +363,15 @@ void Conv2DNchwKernel::run_dense(const Conv2DGeometry& g, const float* input, in
                 int64_t oy = first_row;
                 for (; oy + 1 < last_row; oy += 2) {
                     dense_paired_tail_tile<dense_tile_channels>(
-                        depth, panel, offsets.data(), source.get() + oy * sh * row_stride + full_end,
-                        static_cast<ptrdiff_t>(sh * row_stride), bias_.data() + b * dense_tile_channels,
-                        block_out + oy * ow + full_end, ow, out_plane, channels, tail);
+                        block_depth, panel + block_first * dense_tile_channels, offsets.data() + block_first,
+                        source.get() + oy * sh * row_stride + full_end, static_cast<ptrdiff_t>(sh * row_stride),
+                        block_bias(b), block_out + oy * ow + full_end, ow, out_plane, channels, tail);
                 }
                 if (oy < last_row) {
                     narrow_tile(panel, offsets.data(), source.get() + oy * sh * row_stride + full_end, b,
                                 block_out + oy * ow + full_end, tail);
                 }
+            }
             }
         }
     }

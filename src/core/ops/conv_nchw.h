@@ -16,8 +16,10 @@
 //                  place; anything else reads a zero-padded copy of the image
 //                  whose columns are split into stride_w phases, so every
 //                  tap's pixels are contiguous and a K-entry offset table
-//                  finds them. Row tails of <= 4 pixels are tiled two rows
-//                  at a time. Measured in V8 (interleaved A/B): 4x8 beat 5x8,
+//                  finds them. K is summed in blocks of input channels
+//                  sized so a block's source rows and weights stay in L1
+//                  (later blocks continue from the output). Row tails of
+//                  <= 4 pixels are tiled two rows at a time. Measured in V8 (interleaved A/B): 4x8 beat 5x8,
 //                  6x8, 8x8 and 4x12; unrolling the K loop was slower.
 //   nhwc-fallback  any other shape: the NHWC Conv2DKernel between two
 //                  transposes (correct for every geometry, not fast)

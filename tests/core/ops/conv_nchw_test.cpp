@@ -100,6 +100,18 @@ TEST_CASE("conv_nchw: benchmark-like shapes (3x3 same, stride-2 stem, wide 1x1, 
     check_against_reference(conv3x3, 1, 28, 28, random, "3x3 same", "dense-gemm");
     check_against_reference(conv3x3, 2, 7, 7, random, "3x3 same on 7x7", "dense-gemm");
 
+    // Enough input channels that K is summed in several L1-sized blocks
+    // (the later blocks continue from the output), with row tails of 4
+    // (paired rows, odd row count) and of 6 pixels.
+    Conv2DGeometry deep = conv3x3;
+    deep.in_channels = 300;
+    deep.out_channels = 10;
+    check_against_reference(deep, 1, 11, 12, random, "3x3, K in blocks, tail 4", "dense-gemm");
+    check_against_reference(deep, 2, 6, 14, random, "3x3, K in blocks, tail 6", "dense-gemm");
+    Conv2DGeometry deep_strided = deep;
+    deep_strided.stride_h = deep_strided.stride_w = 2;
+    check_against_reference(deep_strided, 1, 9, 20, random, "3x3 stride 2, K in blocks", "dense-gemm");
+
     Conv2DGeometry stem = conv3x3;
     stem.in_channels = 3;
     stem.out_channels = 32;
