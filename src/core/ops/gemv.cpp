@@ -43,38 +43,36 @@ void start_with_bias(int64_t m, int64_t n, const float* bias, float* y) {
 }
 
 // Rows (1..4) rows of y, columns [first, last), += x[:, p0:p1] * W[p0:p1, first:last].
-// Four rows of W per pass, so each vector of y is loaded and stored once
-// per four weight rows.
-template <int Rows>
+// Depth rows of W per pass (8 for one or two rows of x, 4 beyond, so the
+// splatted x values stay in registers), so each vector of y is loaded and
+// stored once per Depth weight rows.
+template <int Rows, int Depth>
 void rows_block(int64_t k, int64_t n, const float* x, const float* w, float* y, int64_t p0, int64_t p1,
                 int64_t first, int64_t last) {
     const int64_t vector_end = first + (last - first) / 4 * 4;
     int64_t p = p0;
-    for (; p + 4 <= p1; p += 4) {
-        v128_t a[Rows][4];
+    for (; p + Depth <= p1; p += Depth) {
+        v128_t a[Rows][Depth];
         for (int r = 0; r < Rows; ++r)
-            for (int q = 0; q < 4; ++q) a[r][q] = splat_f32x4(x[r * k + p + q]);
-        const float* w0 = w + p * n;
-        const float* w1 = w0 + n;
-        const float* w2 = w1 + n;
-        const float* w3 = w2 + n;
+            for (int q = 0; q < Depth; ++q) a[r][q] = splat_f32x4(x[r * k + p + q]);
+        const float* w_rows[Depth];
+        for (int q = 0; q < Depth; ++q) w_rows[q] = w + (p + q) * n;
         for (int64_t j = first; j < vector_end; j += 4) {
-            v128_t b0 = load_f32x4(w0 + j), b1 = load_f32x4(w1 + j);
-            v128_t b2 = load_f32x4(w2 + j), b3 = load_f32x4(w3 + j);
+            v128_t b[Depth];
+            for (int q = 0; q < Depth; ++q) b[q] = load_f32x4(w_rows[q] + j);
             for (int r = 0; r < Rows; ++r) {
                 float* target = y + r * n + j;
                 v128_t acc = load_f32x4(target);
-                acc = madd_f32x4(acc, a[r][0], b0);
-                acc = madd_f32x4(acc, a[r][1], b1);
-                acc = madd_f32x4(acc, a[r][2], b2);
-                acc = madd_f32x4(acc, a[r][3], b3);
+                for (int q = 0; q < Depth; ++q) acc = madd_f32x4(acc, a[r][q], b[q]);
                 store_f32x4(target, acc);
             }
         }
         for (int64_t j = vector_end; j < last; ++j) {
             for (int r = 0; r < Rows; ++r) {
                 const float* xr = x + r * k + p;
-                y[r * n + j] += xr[0] * w0[j] + xr[1] * w1[j] + xr[2] * w2[j] + xr[3] * w3[j];
+                float sum = 0.0f;
+                for (int q = 0; q < Depth; ++q) sum += xr[q] * w_rows[q][j];
+                y[r * n + j] += sum;
             }
         }
     }
@@ -94,10 +92,10 @@ void rows_block(int64_t k, int64_t n, const float* x, const float* w, float* y, 
 void rows_group(int rows, int64_t k, int64_t n, const float* x, const float* w, float* y, int64_t p0, int64_t p1,
                 int64_t first, int64_t last) {
     switch (rows) {
-        case 4: rows_block<4>(k, n, x, w, y, p0, p1, first, last); break;
-        case 3: rows_block<3>(k, n, x, w, y, p0, p1, first, last); break;
-        case 2: rows_block<2>(k, n, x, w, y, p0, p1, first, last); break;
-        default: rows_block<1>(k, n, x, w, y, p0, p1, first, last); break;
+        case 4: rows_block<4, 4>(k, n, x, w, y, p0, p1, first, last); break;
+        case 3: rows_block<3, 4>(k, n, x, w, y, p0, p1, first, last); break;
+        case 2: rows_block<2, 8>(k, n, x, w, y, p0, p1, first, last); break;
+        default: rows_block<1, 8>(k, n, x, w, y, p0, p1, first, last); break;
     }
 }
 

@@ -189,7 +189,7 @@ TEST_CASE("gemv batch-1 speed against the packed gemm (prints a ratio, asserts n
     // Hidden: run with `convscope_tests "[.gemv-bench]"`.
     test::OpRandom random(20261131);
     struct Size { int64_t k, n; };
-    for (Size size : {Size{25088, 512}, Size{4096, 4096}, Size{512, 1000}}) {
+    for (Size size : {Size{8192, 2048}, Size{2048, 2048}, Size{25088, 512}, Size{4096, 4096}, Size{512, 1000}}) {
         std::vector<float> x = random.floats(static_cast<size_t>(size.k));
         std::vector<float> w = random.floats(static_cast<size_t>(size.k * size.n));
         std::vector<float> wt(w.size());
