@@ -157,11 +157,16 @@ int open_files(const std::vector<std::string>& files, bool in_place, bool build_
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - build_started).count();
                 double build_cpu = cpu_seconds() - cpu_build_started;
                 uint64_t total_heap = peak_since_reset();
+                // What stays allocated once the build is done (file, model, engine), against the peak,
+                // which also holds the build's transient buffers.
+                uint64_t live_heap = static_cast<uint64_t>(std::max<int64_t>(0, live_bytes.load() - peak_base.load()));
                 uint64_t total_rss = peak_rss_bytes();
                 std::printf("  + Engine::build %.3f s wall (CPU %.3f s), %zu steps; peak heap during read+open+build "
-                            "%.1f MB (%.2fx the file), process peak RSS %.1f MB (%.2fx the file)\n",
+                            "%.1f MB (%.2fx the file), live after the build %.1f MB (%.2fx), process peak RSS %.1f MB "
+                            "(%.2fx the file)\n",
                             build_seconds, build_cpu, engine.plan_steps().size(), megabytes(total_heap),
-                            double(total_heap) / double(bytes->size()), megabytes(total_rss),
+                            double(total_heap) / double(bytes->size()), megabytes(live_heap),
+                            double(live_heap) / double(bytes->size()), megabytes(total_rss),
                             double(total_rss) / double(bytes->size()));
             }
         } catch (const Error& error) {
