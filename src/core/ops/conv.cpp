@@ -99,13 +99,12 @@ Conv2DKernel::Conv2DKernel(const Conv2DGeometry& geometry, const float* weights,
     bool one_by_one = g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
                       g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0;
     algorithm_ = one_by_one && g.groups == 1 ? Algorithm::pointwise : Algorithm::im2col;
-    // Group g's weights are rows (ky, kx, ic) of columns [g*cog, (g+1)*cog).
+    // Group g's weights are rows (ky, kx, ic) of columns [g*cog, (g+1)*cog):
+    // packed straight from the model's weights (row stride out_channels), with
+    // no temporary copy, so building an engine for a large model costs only
+    // the packed weights.
     for (int64_t group = 0; group < g.groups; ++group) {
-        std::vector<float> slice(static_cast<size_t>(taps * cig * cog));
-        for (int64_t row = 0; row < taps * cig; ++row) {
-            std::memcpy(slice.data() + row * cog, weights + row * g.out_channels + group * cog, cog * sizeof(float));
-        }
-        packed_groups_.push_back(gemm_pack_b(slice.data(), taps * cig, cog, cog, false));
+        packed_groups_.push_back(gemm_pack_b(weights + group * cog, taps * cig, cog, g.out_channels, false));
     }
 }
 
