@@ -45,22 +45,39 @@ Tensor from_image(Tensor output, bool one_dimensional) {
     return output.reshaped({s[0], s[2], s[3]});
 }
 
+// The pads and output size of a convolution over an h x w input, checked
+// against the kernel's input channels; shared by the NHWC and NCHW steps.
+struct ResolvedConv {
+    PadPair height, width;
+    int64_t output_h = 0, output_w = 0;
+};
+
+ResolvedConv resolve_conv(const PaddingRule& padding, const Conv2DGeometry& g, int64_t channels, int64_t h, int64_t w,
+                          const Tensor& input) {
+    if (channels != g.in_channels) {
+        throw UnsupportedError(concat("convolution expects ", g.in_channels, " input channels, got ", channels,
+                                      " (input ", shape_to_string(input.shape()), ")"));
+    }
+    ResolvedConv r;
+    r.height = resolve(padding, true, h, g.kernel_h, g.stride_h, g.dilation_h);
+    r.width = resolve(padding, false, w, g.kernel_w, g.stride_w, g.dilation_w);
+    r.output_h = conv_output_size(h, g.kernel_h, g.stride_h, g.dilation_h, r.height.begin, r.height.end);
+    r.output_w = conv_output_size(w, g.kernel_w, g.stride_w, g.dilation_w, r.width.begin, r.width.end);
+    return r;
+}
+
 }  // namespace
 
 Tensor ConvStep::run(const Tensor& input) const {
     Tensor x = as_image(input, one_dimensional, "convolution");
     const Conv2DGeometry& g = kernel->geometry();
     const int64_t n = x.shape()[0], h = x.shape()[1], w = x.shape()[2], c = x.shape()[3];
-    if (c != g.in_channels) {
-        throw UnsupportedError(concat("convolution expects ", g.in_channels, " input channels, got ", c,
-                                      " (input ", shape_to_string(input.shape()), ")"));
+    const ResolvedConv r = resolve_conv(padding, g, c, h, w, input);
+    Tensor out = Tensor::uninitialized(DType::f32, {n, r.output_h, r.output_w, g.out_channels});
+    if (out.element_count()) {
+        kernel->run_with_padding(x.f32(), n, h, w, r.height.begin, r.width.begin, r.height.end, r.width.end,
+                                 out.mutable_f32());
     }
-    PadPair ph = resolve(padding, true, h, g.kernel_h, g.stride_h, g.dilation_h);
-    PadPair pw = resolve(padding, false, w, g.kernel_w, g.stride_w, g.dilation_w);
-    int64_t oh = conv_output_size(h, g.kernel_h, g.stride_h, g.dilation_h, ph.begin, ph.end);
-    int64_t ow = conv_output_size(w, g.kernel_w, g.stride_w, g.dilation_w, pw.begin, pw.end);
-    Tensor out = Tensor::uninitialized(DType::f32, {n, oh, ow, g.out_channels});
-    if (out.element_count()) kernel->run_with_padding(x.f32(), n, h, w, ph.begin, pw.begin, ph.end, pw.end, out.mutable_f32());
     apply_output_activation(activation, out);
     return from_image(out, one_dimensional);
 }
@@ -75,17 +92,13 @@ Tensor NchwConvStep::run(const Tensor& input) const {
     }
     const Conv2DGeometry& g = kernel->geometry();
     const int64_t n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], w = x.shape()[3];
-    if (c != g.in_channels) {
-        throw UnsupportedError(concat("convolution expects ", g.in_channels, " input channels, got ", c,
-                                      " (input ", shape_to_string(input.shape()), ")"));
+    const ResolvedConv r = resolve_conv(padding, g, c, h, w, input);
+    Tensor out = Tensor::uninitialized(DType::f32, {n, g.out_channels, r.output_h, r.output_w});
+    if (out.element_count()) {
+        kernel->run_with_padding(x.f32(), n, h, w, r.height.begin, r.width.begin, r.height.end, r.width.end,
+                                 out.mutable_f32());
     }
-    PadPair ph = resolve(padding, true, h, g.kernel_h, g.stride_h, g.dilation_h);
-    PadPair pw = resolve(padding, false, w, g.kernel_w, g.stride_w, g.dilation_w);
-    int64_t oh = conv_output_size(h, g.kernel_h, g.stride_h, g.dilation_h, ph.begin, ph.end);
-    int64_t ow = conv_output_size(w, g.kernel_w, g.stride_w, g.dilation_w, pw.begin, pw.end);
-    Tensor out = Tensor::uninitialized(DType::f32, {n, g.out_channels, oh, ow});
-    if (out.element_count()) kernel->run_with_padding(x.f32(), n, h, w, ph.begin, pw.begin, ph.end, pw.end, out.mutable_f32());
-    if (one_dimensional) return out.reshaped({n, g.out_channels, ow});
+    if (one_dimensional) return out.reshaped({n, g.out_channels, r.output_w});
     return out;
 }
 

@@ -54,6 +54,17 @@ void Conv2DGeometry::validate(const std::string& context) const {
     }
 }
 
+Conv2DGeometry Conv2DGeometry::with_padding(int64_t top, int64_t left, int64_t bottom, int64_t right,
+                                            const std::string& context) const {
+    Conv2DGeometry g = *this;
+    g.pad_top = top;
+    g.pad_left = left;
+    g.pad_bottom = bottom;
+    g.pad_right = right;
+    g.validate(context);
+    return g;
+}
+
 void conv2d_reference(const Conv2DGeometry& g, const float* input, int64_t batch, int64_t input_h,
                       int64_t input_w, const float* weights, const float* bias, float* output) {
     const int64_t oh = g.output_h(input_h), ow = g.output_w(input_w);
@@ -125,12 +136,7 @@ void Conv2DKernel::run(const float* input, int64_t batch, int64_t input_h, int64
 void Conv2DKernel::run_with_padding(const float* input, int64_t batch, int64_t input_h, int64_t input_w,
                                     int64_t pad_top, int64_t pad_left, int64_t pad_bottom, int64_t pad_right,
                                     float* output) const {
-    Conv2DGeometry g = geometry_;
-    g.pad_top = pad_top;
-    g.pad_left = pad_left;
-    g.pad_bottom = pad_bottom;
-    g.pad_right = pad_right;
-    g.validate("convolution");
+    const Conv2DGeometry g = geometry_.with_padding(pad_top, pad_left, pad_bottom, pad_right, "convolution");
     bool unpadded = pad_top == 0 && pad_left == 0 && pad_bottom == 0 && pad_right == 0;
     if (algorithm_ == Algorithm::depthwise) {
         run_depthwise(g, input, batch, input_h, input_w, output);

@@ -34,6 +34,10 @@ struct Conv2DGeometry {
     int64_t output_w(int64_t input_w) const;
     // Throws UnsupportedError naming `context` when channels/groups disagree.
     void validate(const std::string& context) const;
+    // A validated copy with the pads of one run ("same" padding depends on
+    // the input size, so kernels take their pads per run).
+    Conv2DGeometry with_padding(int64_t top, int64_t left, int64_t bottom, int64_t right,
+                                const std::string& context) const;
 };
 
 struct PadPair {

@@ -465,12 +465,7 @@ const char* Conv2DNchwKernel::algorithm() const {
 void Conv2DNchwKernel::run_with_padding(const float* input, int64_t batch, int64_t input_h, int64_t input_w,
                                         int64_t pad_top, int64_t pad_left, int64_t pad_bottom, int64_t pad_right,
                                         float* output) const {
-    Conv2DGeometry g = geometry_;
-    g.pad_top = pad_top;
-    g.pad_left = pad_left;
-    g.pad_bottom = pad_bottom;
-    g.pad_right = pad_right;
-    g.validate("convolution");
+    const Conv2DGeometry g = geometry_.with_padding(pad_top, pad_left, pad_bottom, pad_right, "convolution");
     const int64_t oh = g.output_h(input_h), ow = g.output_w(input_w);
     if (batch <= 0 || oh <= 0 || ow <= 0) return;
     switch (algorithm_) {

@@ -76,21 +76,16 @@ uint64_t shape_element_count(const Shape& shape) {
 
 namespace {
 
-std::shared_ptr<uint8_t> allocate_bytes(size_t size, bool zero_fill) {
-    uint8_t* bytes = zero_fill ? new uint8_t[size]() : new uint8_t[size];
-    return std::shared_ptr<uint8_t>(bytes, std::default_delete<uint8_t[]>());
+// Left uninitialised: kernels that write every element pay no fill.
+std::shared_ptr<uint8_t> allocate_bytes(size_t size) {
+    return std::shared_ptr<uint8_t>(new uint8_t[size], std::default_delete<uint8_t[]>());
 }
 
 }  // namespace
 
 Tensor Tensor::zeros(DType dtype, Shape shape) {
-    Tensor t;
-    t.dtype_ = dtype;
-    t.element_count_ = shape_element_count(shape);
-    t.shape_ = std::move(shape);
-    t.owned_ = allocate_bytes(t.byte_size(), true);
-    t.data_ = t.owned_.get();
-    t.storage_ = t.owned_;
+    Tensor t = uninitialized(dtype, std::move(shape));
+    if (t.byte_size()) std::memset(t.owned_.get(), 0, t.byte_size());
     return t;
 }
 
@@ -99,7 +94,7 @@ Tensor Tensor::uninitialized(DType dtype, Shape shape) {
     t.dtype_ = dtype;
     t.element_count_ = shape_element_count(shape);
     t.shape_ = std::move(shape);
-    t.owned_ = allocate_bytes(t.byte_size(), false);
+    t.owned_ = allocate_bytes(t.byte_size());
     t.data_ = t.owned_.get();
     t.storage_ = t.owned_;
     return t;
