@@ -15,15 +15,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { startServer } from './serve.mjs';
+import { chromiumArgs, dropOnCanvas, distDir, outputDir, repoRoot } from './support.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../..');
-const distDir = path.resolve(process.env.CONVSCOPE_DIST || path.join(repoRoot, 'build/wasm/dist'));
-const outputDir = path.join(here, 'output');
 const corpusDir = path.resolve(repoRoot, '../shared/corpus');
 const corpusKerasH5 = path.join(corpusDir, 'N-Harish_onnx_converted_model__mnist.h5');
 const corpusOnnx = path.join(corpusDir, 'Baskov_PyTorch-__mnist-8.onnx');
@@ -33,11 +29,6 @@ const corpusOnnx = path.join(corpusDir, 'Baskov_PyTorch-__mnist-8.onnx');
 const shippedFiles = ['index.html', 'app.js', 'style.css', 'convscope.js', 'convscope.wasm'];
 const gzippedBudgetBytes = 1.5 * 1024 * 1024;
 const firstFrameBudgetMs = 1000;
-
-const chromiumArgs = [
-    '--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-];
 
 // CRC-32 (IEEE, reflected 0xEDB88320), written independently of the C++ one.
 const crcTable = (() => {
@@ -86,20 +77,6 @@ async function waitForState(predicateSource, timeout = 20000) {
     const predicate = new Function(`return (${predicateSource})(window.convscope.state());`);
     await page.waitForFunction(predicate, null, { timeout });
     return state();
-}
-
-async function dropOnCanvas(name, bytes) {
-    await page.evaluate(({ name, base64 }) => {
-        const binary = atob(base64);
-        const data = new Uint8Array(binary.length);
-        for (let i = 0; i < binary.length; ++i) data[i] = binary.charCodeAt(i);
-        const transfer = new DataTransfer();
-        transfer.items.add(new File([data], name));
-        const canvas = document.getElementById('canvas');
-        for (const type of ['dragenter', 'dragover', 'drop']) {
-            canvas.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
-        }
-    }, { name, base64: Buffer.from(bytes).toString('base64') });
 }
 
 // Reads a PNG back through the browser's decoder: how many distinct colours
@@ -232,7 +209,7 @@ test('the canvas fills the window in device pixels', async () => {
 test('a model file dropped on the canvas reaches C++ intact and opens', async () => {
     const bytes = readFileSync(corpusKerasH5);  // must exist: the corpus is part of the test setup
     const name = path.basename(corpusKerasH5);
-    await dropOnCanvas(name, bytes);
+    await dropOnCanvas(page, name, bytes);
     const received = await waitForState(`(s) => s.file && s.file.name === ${JSON.stringify(name)}`);
     assert.equal(received.file.size, bytes.length);
     assert.equal(received.file.crc32, crc32Hex(bytes));
@@ -269,7 +246,7 @@ test('odd sizes survive the copy into WASM memory', async () => {
     assert.equal(received.file.size, bytes.length);
     assert.equal(received.file.crc32, crc32Hex(bytes));
     assert.ok(received.status.includes('70,001 bytes'), `status '${received.status}' lacks the size`);
-    await dropOnCanvas('empty.onnx', new Uint8Array(0));
+    await dropOnCanvas(page, 'empty.onnx', new Uint8Array(0));
     const empty = await waitForState(`(s) => s.file && s.file.name === 'empty.onnx'`);
     assert.equal(empty.file.size, 0);
     assert.equal(empty.file.crc32, '00000000');
@@ -280,7 +257,7 @@ test('a garbage file shows an error, keeps the model and the frames coming', asy
     const before = await state();
     assert.equal(before.model.format, 'onnx', 'the ONNX model from the previous test is not shown');
     const bytes = pseudoRandomBytes(4096, 7);
-    await dropOnCanvas('garbage.h5', bytes);
+    await dropOnCanvas(page, 'garbage.h5', bytes);
     const after = await waitForState(`(s) => s.file && s.file.name === 'garbage.h5'`);
     assert.equal(after.file.crc32, crc32Hex(bytes));
     assert.equal(typeof after.error, 'string');

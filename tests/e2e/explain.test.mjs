@@ -14,23 +14,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from './serve.mjs';
+import { chromiumArgs, dropOnCanvas, readNpyFloat32, distDir, outputDir, repoRoot, cliPath as cli } from './support.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../..');
-const distDir = path.resolve(process.env.CONVSCOPE_DIST || path.join(repoRoot, 'build/wasm/dist'));
-const cli = path.resolve(process.env.CONVSCOPE_CLI || path.join(repoRoot, 'build/native/convscope'));
-const outputDir = path.join(here, 'output');
 const deepModel = path.join(repoRoot, 'assets/models/fashion_deep.h5');
 const samplesJson = path.join(repoRoot, 'assets/images/fashion_samples.json');
 const methods = ['saliency', 'smoothgrad', 'ig', 'gradcam', 'gradcam++', 'occlusion'];
-
-const chromiumArgs = [
-    '--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-];
 
 let server;
 let userDataDir;
@@ -64,35 +54,6 @@ async function waitForState(predicateSource, timeout = 30000) {
 async function inspect(command) {
     const problem = await page.evaluate((c) => window.convscope.inspect(c), command);
     assert.equal(problem, '', `inspect(${JSON.stringify(command)}) failed: ${problem}`);
-}
-
-async function dropOnCanvas(name, bytes) {
-    await page.evaluate(({ name, base64 }) => {
-        const binary = atob(base64);
-        const data = new Uint8Array(binary.length);
-        for (let i = 0; i < binary.length; ++i) data[i] = binary.charCodeAt(i);
-        const transfer = new DataTransfer();
-        transfer.items.add(new File([data], name));
-        const canvas = document.getElementById('canvas');
-        for (const type of ['dragenter', 'dragover', 'drop']) {
-            canvas.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
-        }
-    }, { name, base64: Buffer.from(bytes).toString('base64') });
-}
-
-// A float32 little-endian C-order .npy, read independently of the C++ reader.
-function readNpyFloat32(file) {
-    const bytes = readFileSync(file);
-    assert.equal(bytes.subarray(1, 6).toString('latin1'), 'NUMPY');
-    const major = bytes[6];
-    const headerLength = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
-    const headerStart = major === 1 ? 10 : 12;
-    const header = bytes.subarray(headerStart, headerStart + headerLength).toString('latin1');
-    assert.match(header, /'descr': '<f4'/);
-    const shape = header.match(/'shape': \(([^)]*)\)/)[1].split(',').filter((s) => s.trim()).map(Number);
-    const data = bytes.subarray(headerStart + headerLength);
-    const values = new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length));
-    return { shape, values };
 }
 
 // Largest difference relative to the expected map's largest magnitude.
@@ -165,7 +126,7 @@ test('fashion_deep.h5 from the site and a sample picture as PNG open in the app'
     }, { tile: boot, columns: description.columns, width: description.tile_width, height: description.tile_height });
     samplePng = path.join(scratch, 'boot.png');
     writeFileSync(samplePng, Buffer.from(base64, 'base64'));
-    await dropOnCanvas('boot.png', readFileSync(samplePng));
+    await dropOnCanvas(page, 'boot.png', readFileSync(samplePng));
     const s = await waitForState(`(s) => s.inspect.current_image >= 0 &&
         s.inspect.images[s.inspect.current_image].name === 'boot.png' && s.inspect.prediction`);
     assert.equal(s.inspect.preprocessing.height, 28);

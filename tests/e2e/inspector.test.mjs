@@ -13,23 +13,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from './serve.mjs';
+import { chromiumArgs, dropOnCanvas, readNpyFloat32, distDir, outputDir, repoRoot, cliPath as cli } from './support.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../..');
-const distDir = path.resolve(process.env.CONVSCOPE_DIST || path.join(repoRoot, 'build/wasm/dist'));
-const cli = path.resolve(process.env.CONVSCOPE_CLI || path.join(repoRoot, 'build/native/convscope'));
-const outputDir = path.join(here, 'output');
 const corpusKeras = path.resolve(repoRoot, '../shared/corpus/Aman-21k_cnn-fashion-mnist-classifier__model.keras');
 const demoModel = path.join(repoRoot, 'assets/models/fashion_small.h5');
 const samplesJson = path.join(repoRoot, 'assets/images/fashion_samples.json');
-
-const chromiumArgs = [
-    '--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-];
 
 let server;
 let userDataDir;
@@ -53,37 +43,6 @@ async function waitForState(predicateSource, timeout = 30000) {
 async function inspect(command) {
     const problem = await page.evaluate((c) => window.convscope.inspect(c), command);
     assert.equal(problem, '', `inspect(${JSON.stringify(command)}) failed: ${problem}`);
-}
-
-async function dropOnCanvas(name, bytes) {
-    await page.evaluate(({ name, base64 }) => {
-        const binary = atob(base64);
-        const data = new Uint8Array(binary.length);
-        for (let i = 0; i < binary.length; ++i) data[i] = binary.charCodeAt(i);
-        const transfer = new DataTransfer();
-        transfer.items.add(new File([data], name));
-        const canvas = document.getElementById('canvas');
-        for (const type of ['dragenter', 'dragover', 'drop']) {
-            canvas.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
-        }
-    }, { name, base64: Buffer.from(bytes).toString('base64') });
-}
-
-// A float32 little-endian C-order .npy (what `convscope response` writes),
-// read here independently of the C++ reader.
-function readNpyFloat32(file) {
-    const bytes = readFileSync(file);
-    assert.equal(bytes.subarray(1, 6).toString('latin1'), 'NUMPY');
-    const major = bytes[6];
-    const headerLength = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
-    const headerStart = major === 1 ? 10 : 12;
-    const header = bytes.subarray(headerStart, headerStart + headerLength).toString('latin1');
-    assert.match(header, /'descr': '<f4'/);
-    assert.match(header, /'fortran_order': False/);
-    const shape = header.match(/'shape': \(([^)]*)\)/)[1].split(',').filter((s) => s.trim()).map(Number);
-    const data = bytes.subarray(headerStart + headerLength);
-    const values = new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length));
-    return { shape, values };
 }
 
 before(async () => {
@@ -233,7 +192,7 @@ test('an exported response and kernel arrive as browser downloads', async () => 
 
 test('a real corpus model opens, lists its layers and predicts', async () => {
     const bytes = readFileSync(corpusKeras);
-    await dropOnCanvas(path.basename(corpusKeras), bytes);
+    await dropOnCanvas(page, path.basename(corpusKeras), bytes);
     const s = await waitForState(`(s) => s.model && s.model.file.name === ${JSON.stringify(path.basename(corpusKeras))} &&
         s.inspect.prediction`, 60000);
     const summary = JSON.parse(execFileSync(cli, ['summary', corpusKeras, '--json']).toString());
@@ -259,7 +218,7 @@ function description_has(label) {
 test('a garbage file shows an error and the inspector keeps working', async () => {
     const before = await state();
     const garbage = Buffer.from('this is not a model, just forty-odd bytes of text\n');
-    await dropOnCanvas('garbage.onnx', garbage);
+    await dropOnCanvas(page, 'garbage.onnx', garbage);
     const after = await waitForState("(s) => s.file && s.file.name === 'garbage.onnx'");
     assert.ok(after.error && after.error.length > 10, `error: ${after.error}`);
     assert.equal(after.model.file.name, before.model.file.name, 'the previous model stays');
@@ -272,7 +231,7 @@ test('a garbage file shows an error and the inspector keeps working', async () =
 test('a picture dropped on the page joins the images instead of replacing the model', async () => {
     const png = readFileSync(path.join(repoRoot, 'assets/images/rgb_shoe.png'));
     const before = await state();
-    await dropOnCanvas('rgb_shoe.png', png);
+    await dropOnCanvas(page, 'rgb_shoe.png', png);
     const after = await waitForState(`(s) => s.inspect.images.length === ${before.inspect.images.length + 1}`);
     const added = after.inspect.images[after.inspect.current_image];
     assert.equal(added.name, 'rgb_shoe.png');
@@ -287,7 +246,7 @@ test('a picture dropped on the page joins the images instead of replacing the mo
 
 test('a labels .txt dropped on the page names the prediction classes', async () => {
     const names = Array.from({ length: 10 }, (_, i) => `label-${i}-x`);
-    await dropOnCanvas('my_labels.txt', Buffer.from(names.join('\r\n') + '\n'));
+    await dropOnCanvas(page, 'my_labels.txt', Buffer.from(names.join('\r\n') + '\n'));
     const s = await waitForState("(s) => s.inspect.labels_source === 'my_labels.txt' && s.inspect.prediction");
     for (const entry of s.inspect.prediction.top) assert.equal(entry.label, names[entry.class]);
     assert.notEqual(s.model, null, 'the labels did not replace the model');

@@ -15,20 +15,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from './serve.mjs';
+import { chromiumArgs, distDir, outputDir, repoRoot } from './support.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../..');
-const distDir = path.resolve(process.env.CONVSCOPE_DIST || path.join(repoRoot, 'build/wasm/dist'));
-const outputDir = path.join(here, 'output');
 const corpusOnnx = path.resolve(repoRoot, '../shared/corpus/Baskov_PyTorch-__mnist-8.onnx');
-
-const chromiumArgs = [
-    '--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-];
 
 let server;        // the app (build/wasm/dist), same origin
 let modelServer;   // another origin: /cors/ allows cross-origin reads, /nocors/ does not
