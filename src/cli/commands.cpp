@@ -18,6 +18,9 @@ const std::vector<Command>& commands() {
         {"response", "one kernel's response to an image (no bias, no activation) as .npy or .png", "convscope response MODEL IMAGE|--sample N --layer NAME --kernel K [--channel C] [--layer-output] [--invert] [--scale 1/255] [--mean M] [--std S] --out OUT.npy|OUT.png", run_response},
         {"explain", "why the model picked a class: a saliency/IG/Grad-CAM/occlusion map as .npy or .png", "convscope explain MODEL IMAGE --method saliency|smoothgrad|ig|gradcam|gradcam++|occlusion [--layer NAME] [--class C] [--steps N] [--smoothgrad-samples N] [--window W --stride S --fill V] [--invert] [--scale 1/255] --out OUT.npy|OUT.png", run_explain},
         {"visualize", "a picture made by gradient ascent to excite one channel (or class), as .png or .npy", "convscope visualize MODEL --layer NAME --channel C | --class C [--steps N] [--step-size S] [--seed N] --out OUT.png|OUT.npy", run_visualize},
+        {"evaluate", "a folder/.zip/.npy/.npz of images through a classifier: accuracy, top-5, confusion, calibration", "convscope evaluate MODEL DATA [--labels FILE] [--top K] [--invert] [--scale 1/255] [--json]", run_evaluate},
+        {"activations", "per-channel activation statistics over a dataset; dead and saturated channels", "convscope activations MODEL DATA --layer NAME|--all-layers [--top K] [--json]", run_activations},
+        {"compare", "two models side by side: weight change per layer, filter matching, activation CKA, prediction agreement", "convscope compare MODEL_A MODEL_B [--images DATA] [--match A=B,...] [--json]", run_compare},
         {"h5dump", "print an HDF5 file's tree as canonical JSON (for cross-checks)", "convscope h5dump FILE", run_h5dump},
     };
     return table;

@@ -50,5 +50,8 @@ int run_weights(const std::vector<std::string>& args);
 int run_response(const std::vector<std::string>& args);
 int run_explain(const std::vector<std::string>& args);
 int run_visualize(const std::vector<std::string>& args);
+int run_evaluate(const std::vector<std::string>& args);
+int run_activations(const std::vector<std::string>& args);
+int run_compare(const std::vector<std::string>& args);
 
 }  // namespace convscope::cli
