@@ -226,7 +226,7 @@ std::string totals_line(const Tally& tally) {
 
 void print_totals(const Totals& totals) {
     std::printf("totals:\n");
-    std::printf("  in scope (issue 13's CNN-family operators): %s\n", totals_line(totals.in_scope).c_str());
+    std::printf("  in scope (CNN-family operators):            %s\n", totals_line(totals.in_scope).c_str());
     std::printf("    of which only README-listed operators:    %s\n", totals_line(totals.readme).c_str());
     std::printf("  other operators:                            %s\n", totals_line(totals.others).c_str());
     std::printf("  skipped (random, training, loss, strings):  %d cases, never counted as passing\n",
@@ -261,12 +261,12 @@ void print_text_report(const std::vector<CaseResult>& results) {
 }
 
 void print_markdown_report(const std::vector<CaseResult>& results, const Totals& totals) {
-    std::printf("| cases | counted | passed | wrong | refused | crashed |\n|---|---:|---:|---:|---:|---:|\n");
+    std::printf("| | cases | passed | wrong | refused | crashed |\n|---|---:|---:|---:|---:|---:|\n");
     auto row = [](const char* label, const Tally& t) {
         std::printf("| %s | %d | %d | %d | %d | %d |\n", label, t.counted(), t.passed, t.wrong, t.refused, t.crashed);
     };
-    row("in scope (CNN-family operators, issue 13)", totals.in_scope);
-    row("of which only README-listed operators", totals.readme);
+    row("in scope: operators a CNN-family model can contain", totals.in_scope);
+    row("of which only operators listed under \"Layers the engine runs\"", totals.readme);
     row("other operators", totals.others);
     std::printf("\nSkipped, never counted: %d cases (random outputs, training-mode Dropout, loss functions, "
                 "optimizers and gradients, strings).\n\n",
