@@ -10,7 +10,7 @@ namespace convscope::cli {
 // Commands register here, one line each.
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {
-        {"run", "run a model on an .npy input; --layer stops at a layer", "convscope run MODEL --input IN.npy [--layer NAME] --out OUT.npy", run_run},
+        {"run", "run a model on .npy inputs (several by name); --layer stops at a layer", "convscope run MODEL --input IN.npy | --input NAME=IN.npy... [--layer NAME] --out OUT.npy|DIR", run_run},
         {"predict", "classify images (top-K classes with probabilities)", "convscope predict MODEL IMAGE... [--top K] [--labels FILE] [--invert] [--scale 1/255]", run_predict},
         {"info", "detect a file's format and size", "convscope info FILE...", run_info},
         {"summary", "print a model's layers, output shapes and parameter counts", "convscope summary MODEL [--json]", run_summary},
