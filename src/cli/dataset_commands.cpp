@@ -16,6 +16,7 @@
 #include "core/dataset/model_compare.h"
 #include "core/engine/engine.h"
 #include "core/formats/registry.h"
+#include "core/inspect/class_names.h"
 #include "core/inspect/preprocess.h"
 
 namespace convscope::cli {
@@ -130,6 +131,14 @@ int run_evaluate(const std::vector<std::string>& args) {
     ImageDataset data = ImageDataset::open(arguments.positional()[1]);
     std::vector<std::string> class_names;
     if (arguments.has("labels")) class_names = read_labels(arguments.get("labels"));
+    if (class_names.empty()) {
+        // The model's output size names the classes when it is a known set.
+        Tensor probe = preprocess_image(data.image(0), m.preprocessing);
+        int64_t outputs = static_cast<int64_t>(m.engine.run(probe).outputs.at(m.engine.output_names().at(0)).element_count());
+        ClassNameGuess guess = guess_class_names(m.model, outputs, m.engine.input_shape(), {}, arguments.positional()[0]);
+        class_names = guess.names;
+        if (!class_names.empty() && !arguments.has("json")) std::printf("class names: %s (%s)\n", guess.source.c_str(), guess.evidence.c_str());
+    }
     EvaluationOptions options;
     options.preprocessing = m.preprocessing;
     options.top_k = arguments.get_int("top", 5);

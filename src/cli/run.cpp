@@ -17,6 +17,7 @@
 #include "core/formats/image.h"
 #include "core/formats/npy.h"
 #include "core/formats/registry.h"
+#include "core/inspect/class_names.h"
 #include "core/ops/tensor_ops.h"
 
 namespace convscope::cli {
@@ -165,6 +166,7 @@ int run_predict(const std::vector<std::string>& args) {
         if (!in) throw Error(concat(arguments.get("labels"), ": cannot open labels file"));
         for (std::string line; std::getline(in, line);) labels.push_back(line);
     }
+    bool named = false;
     int top = std::max(1, arguments.get_int("top", 5));
     for (size_t i = 1; i < arguments.positional().size(); ++i) {
         const std::string& image_path = arguments.positional()[i];
@@ -176,6 +178,16 @@ int run_predict(const std::vector<std::string>& args) {
         if (!channels_last) input = transpose(input, {0, 3, 1, 2});
         RunResult run = engine.run(input);
         std::vector<float> scores = run.outputs.at(engine.output_names().at(0)).to_float_vector();
+        if (!named) {
+            // Without --labels (or with a list of the wrong size), names by
+            // the output size and input shape (ImageNet, CIFAR, MNIST).
+            named = true;
+            ClassNameGuess guess = guess_class_names(model, static_cast<int64_t>(scores.size()), shape, labels, path);
+            if (guess.source != "labels" && !guess.names.empty()) {
+                std::printf("class names: %s (%s)\n", guess.source.c_str(), guess.evidence.c_str());
+            }
+            labels = guess.names;
+        }
         std::vector<size_t> order(scores.size());
         for (size_t k = 0; k < order.size(); ++k) order[k] = k;
         std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
