@@ -643,6 +643,9 @@ struct MappingState {
     std::vector<std::string> value_names;
     std::set<std::string> layer_names;
     std::unordered_map<int32_t, Tensor> dequantized;  // DEQUANTIZE outputs of constants
+    // By source constant: a file whose many DEQUANTIZE ops read one large
+    // constant gets one float copy, not one per op.
+    std::unordered_map<int32_t, Tensor> dequantized_sources;
 };
 
 void add_weights(const TfliteOperator& op, MappingState& state, Layer& layer) {
@@ -710,7 +713,13 @@ Layer build_layer(const TfliteOperator& op, size_t index, MappingState& state) {
     // Float16 and hybrid models feed their consumers through DEQUANTIZE.
     if (op.builtin_code == builtin_dequantize && !op.inputs.empty() && op.inputs[0] >= 0 && !op.outputs.empty()) {
         const TfliteTensor& source = state.subgraph.tensors[static_cast<size_t>(op.inputs[0])];
-        if (source.data) state.dequantized[op.outputs[0]] = dequantize(*source.data, source.quantization);
+        if (source.data) {
+            auto cached = state.dequantized_sources.find(op.inputs[0]);
+            if (cached == state.dequantized_sources.end()) {
+                cached = state.dequantized_sources.emplace(op.inputs[0], dequantize(*source.data, source.quantization)).first;
+            }
+            state.dequantized[op.outputs[0]] = cached->second;
+        }
     }
     return layer;
 }
@@ -730,7 +739,7 @@ Model build_model(const TfliteSubgraph& subgraph, Context& context) {
     model.layout = DataLayout::channels_last;
     model.name = subgraph.name;
     model.file_bytes = context.bytes;
-    MappingState state{subgraph, context, unique_value_names(subgraph), {}, {}};
+    MappingState state{subgraph, context, unique_value_names(subgraph), {}, {}, {}};
     describe_tensors(subgraph, state.value_names, subgraph.inputs, model.inputs);
     describe_tensors(subgraph, state.value_names, subgraph.outputs, model.outputs);
     model.layers.reserve(subgraph.operators.size());
