@@ -1,8 +1,8 @@
-// libFuzzer target: the FlatBuffers reader through the TFLite reader (no
-// magic check first, so inputs without "TFL3" still reach the decoder via
-// open_tflite's own identifier check, and mutants of real files reach the
-// tables). Any input must end in a Model or a convscope::Error; a loaded
-// model's weights are read end to end so a bad view would show up under ASan.
+// libFuzzer target: the FlatBuffers reader through the TFLite reader,
+// called directly (not through the registry's magic check), seeded with the
+// fixtures so mutants keep their "TFL3" identifier and reach the tables. Any
+// input must end in a Model or a convscope::Error; a loaded model's weights
+// are read end to end so that a bad view shows up under ASan.
 #include "core/formats/tflite.h"
 #include "fuzz_common.h"
 

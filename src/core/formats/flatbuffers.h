@@ -38,8 +38,9 @@
 // itself), and the reads of one Buffer share a budget of elements visited,
 // proportional to its size, so that many references to one large vector
 // cannot multiply the work (LimitError when it runs out).
-// Errors are FormatError "<path>: field N (name) at offset X: <what>", the
-// path being the chain of tables ("Model.subgraphs[0].tensors[3]").
+// Errors are FormatError "<path>: field N (name) of the table at offset X:
+// <what>" (vectors: "<path> (vector at offset X): <what>"), the path being
+// the chain of tables ("Model.subgraphs[0].tensors[3]").
 #pragma once
 
 #include <cstdint>

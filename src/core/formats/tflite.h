@@ -80,9 +80,17 @@
 //   - Model inputs/outputs: subgraph 0's, with shape_signature when present
 //     (so a dynamic batch is -1), else shape. Layer::output_shape likewise.
 //   - Metadata: "schema_version", "description", "min_runtime_version",
-//     "subgraphs", "signature_defs", the TFLITE_METADATA fields prefixed
-//     "model_metadata.", "associated_files" and, when an appended archive
-//     holds the labels file, "labels_file" and "labels" (one per line).
+//     "subgraphs", "operator_codes" (counts), "signature_defs"
+//     ("serving_default (subgraph 0; inputs: x=tensor 0; outputs: ...)"),
+//     the TFLITE_METADATA strings prefixed "model_metadata.", other metadata
+//     entries as "metadata.<name>" = their size, "associated_files" (the
+//     appended archive's members) and, when it holds the labels file,
+//     "labels_file" and "labels" (one per line). A metadata flatbuffer or an
+//     archive that cannot be read is a warning, not an error.
+//   - Weight quantization is Layer::weight_quantization[weight name]; a
+//     readable summary is the attribute "weights_quantization".
+//   - Sparse constants are not weights: their consumer's unsupported_reason
+//     names them ("sparse tensors are not supported"), plus one warning.
 //   - Every layer's unsupported_reason says TFLite execution is not
 //     implemented yet (custom operators say they are custom, too).
 #pragma once

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "core/formats/flatbuffers.h"
 #include "core/formats/registry.h"
 #include "core/formats/tflite.h"
+#include "core/formats/tflite_internal.h"
 #include "core/formats/zip.h"
 
 using namespace convscope;
@@ -318,4 +321,33 @@ TEST_CASE("tflite: damaged files fail with the table, field and offset", "[tflit
         bad[7] = '4';
         CHECK_THAT(open_copy(bad), Catch::Contains("file identifier at offset 0x4 (4) is not 'TFL3'"));
     }
+}
+
+TEST_CASE("tflite: the builtin options table is well formed and in union order", "[tflite]") {
+    const std::set<std::string> kinds = {"bool", "i8", "i32", "u32", "i64", "f32", "string", "i32s", "f32s",
+                                         "padding", "activation", "type", "weights_format", "mirror_pad_mode"};
+    size_t members = 0;
+    for (int type = 1; type < 256; ++type) {
+        const tflite::OptionsTable* table = tflite::builtin_options_table(static_cast<uint8_t>(type));
+        if (!table) break;
+        ++members;
+        std::istringstream specs(table->fields);
+        std::string spec;
+        while (specs >> spec) {
+            INFO(table->name << " field " << spec);
+            size_t colon = spec.find(':');
+            REQUIRE(colon != std::string::npos);
+            std::string kind = spec.substr(colon + 1, spec.find('=') == std::string::npos ? std::string::npos
+                                                                                            : spec.find('=') - colon - 1);
+            CHECK(kinds.count(kind) == 1);
+        }
+    }
+    CHECK(members == 126);
+    CHECK(tflite::builtin_options_table(0) == nullptr);
+    // Spot checks against schema.fbs's union BuiltinOptions order.
+    const std::pair<int, const char*> known[] = {
+        {1, "Conv2DOptions"}, {15, "ResizeBilinearOptions"}, {22, "PadOptions"}, {27, "ReducerOptions"},
+        {32, "StridedSliceOptions"}, {49, "TransposeConvOptions"}, {74, "ResizeNearestNeighborOptions"},
+        {94, "DepthToSpaceOptions"}, {101, "BatchMatMulOptions"}, {116, "GeluOptions"}, {126, "RightShiftOptions"}};
+    for (const auto& [type, name] : known) CHECK(std::string(tflite::builtin_options_table(type)->name) == name);
 }
