@@ -8,10 +8,14 @@ namespace convscope::flatbuffers {
 
 namespace {
 
-// Element visits a buffer may make: every byte read a few times over, plus
-// headroom for small files; real files use a small fraction of this.
+// The read budget, in units of roughly one byte of memory the caller may
+// build from what it reads (a table visit or a vector element 1, a string
+// or a bulk scalar read its byte size; callers charge their own per-object
+// costs): 16 per byte of buffer plus a floor for small files. Real files
+// use a small fraction; a hostile one that references one large table or
+// vector many times stops at about 16x its size.
 constexpr uint64_t budget_per_byte = 16;
-constexpr uint64_t budget_floor = 1u << 20;
+constexpr uint64_t budget_floor = 16u << 20;
 
 template <typename T>
 T load(const uint8_t* bytes) {
@@ -51,9 +55,9 @@ bool Buffer::has_identifier(const std::string& identifier) const {
 
 void Buffer::charge(uint64_t count) const {
     if (count > state_->budget) {
-        throw_limit_error(state_->root_name, ": the flatbuffer asks for more than ",
-                          budget_per_byte, " element reads per byte of file (tables or vectors referenced "
-                          "many times over); refusing to read further");
+        throw_limit_error(state_->root_name, ": reading this flatbuffer would build more than ", budget_per_byte,
+                          " bytes per byte of file (tables or vectors referenced many times over); "
+                          "refusing to read further");
     }
     state_->budget -= count;
 }
@@ -245,7 +249,7 @@ std::vector<T> load_all(const Vector& vector, const Buffer& buffer) {
     if (vector.element_size() != sizeof(T)) {
         vector.fail("read as ", sizeof(T), "-byte elements, but it holds ", vector.element_size(), "-byte elements");
     }
-    buffer.charge(vector.size());
+    buffer.charge(static_cast<uint64_t>(vector.size()) * sizeof(T));
     std::vector<T> out(vector.size());
     if (!out.empty()) std::memcpy(out.data(), vector.bytes().data, out.size() * sizeof(T));
     return out;

@@ -34,10 +34,11 @@
 // there; a vtable's sizes are consistent and every present field fits inside
 // its table's inline size; vector lengths fit in the bytes after them.
 // Bounds: tables nest at most limits::max_nesting_depth deep (FlatBuffers
-// has no cycles only by convention: a hostile file can point a table at
-// itself), and the reads of one Buffer share a budget of elements visited,
-// proportional to its size, so that many references to one large vector
-// cannot multiply the work (LimitError when it runs out).
+// only points forward, but a chain of small tables can be deep), and the
+// reads of one Buffer share a budget proportional to its size (elements
+// visited, bytes copied, and what callers charge for the objects they build),
+// so that many references to one large table or vector cannot multiply the
+// work or the memory (LimitError when it runs out).
 // Errors are FormatError "<path>: field N (name) of the table at offset X:
 // <what>" (vectors: "<path> (vector at offset X): <what>"), the path being
 // the chain of tables ("Model.subgraphs[0].tensors[3]").

@@ -258,6 +258,11 @@ void attach_data(TfliteTensor& tensor, const Context& context, const Table& tabl
     tensor.data = Tensor::view(*dtype, tensor.shape, data, context.bytes);
 }
 
+// What decoding and mapping one tensor or operator costs in memory, roughly,
+// charged to the read budget (see flatbuffers.h).
+constexpr uint64_t tensor_cost = 128;
+constexpr uint64_t operator_cost = 256;
+
 TfliteTensor decode_tensor(const Table& table, const Context& context) {
     TfliteTensor tensor;
     tensor.name = table.string_or(tensor_field::name, "");
@@ -406,6 +411,7 @@ TfliteSubgraph decode_subgraph(const Table& table, const std::vector<OperatorCod
     TfliteSubgraph subgraph;
     subgraph.name = table.string_or(subgraph_field::name, "");
     if (std::optional<Vector> tensors = table.vector(subgraph_field::tensors, 4)) {
+        context.buffer.charge(tensor_cost * tensors->size());  // before reserving memory for them
         subgraph.tensors.reserve(tensors->size());
         for (uint32_t i = 0; i < tensors->size(); ++i) subgraph.tensors.push_back(decode_tensor(tensors->table(i), context));
     }
@@ -416,6 +422,7 @@ TfliteSubgraph decode_subgraph(const Table& table, const std::vector<OperatorCod
         if (operators->size() > limits::max_layers) {
             throw_limit_error(table.path(), ": ", operators->size(), " operators; the limit is ", limits::max_layers);
         }
+        context.buffer.charge(operator_cost * operators->size());
         subgraph.operators.reserve(operators->size());
         for (uint32_t i = 0; i < operators->size(); ++i) {
             subgraph.operators.push_back(decode_operator(operators->table(i), codes, count));

@@ -351,3 +351,43 @@ TEST_CASE("tflite: the builtin options table is well formed and in union order",
         {94, "DepthToSpaceOptions"}, {101, "BatchMatMulOptions"}, {116, "GeluOptions"}, {126, "RightShiftOptions"}};
     for (const auto& [type, name] : known) CHECK(std::string(tflite::builtin_options_table(type)->name) == name);
 }
+
+namespace {
+
+// A hand-laid TFLite file whose one subgraph lists `count` tensors that are
+// all the same small tensor table: tiny on disk, huge when decoded.
+std::vector<uint8_t> repeated_tensor_file(uint32_t count) {
+    const size_t tensors_at = 52, elements_at = 56, tensor_vtable = elements_at + 4 * size_t{count};
+    std::vector<uint8_t> b(tensor_vtable + 40, 0);
+    auto u16 = [&](size_t at, uint16_t v) { std::memcpy(&b[at], &v, 2); };
+    auto u32 = [&](size_t at, uint32_t v) { std::memcpy(&b[at], &v, 4); };
+    u32(0, 20);
+    std::memcpy(&b[4], "TFL3", 4);
+    u16(8, 10), u16(10, 8), u16(16, 4);        // Model vtable: subgraphs [2] at +4
+    u32(20, 20 - 8), u32(24, 28 - 24);         // Model table -> subgraphs vector
+    u32(28, 1), u32(32, 44 - 32);              // [SubGraph]
+    u16(36, 6), u16(38, 8), u16(40, 4);        // SubGraph vtable: tensors [0] at +4
+    u32(44, 44 - 36), u32(48, tensors_at - 48);
+    u32(tensors_at, count);
+    const size_t tensor_table = tensor_vtable + 8;
+    for (uint32_t i = 0; i < count; ++i) {
+        size_t at = elements_at + 4 * size_t{i};
+        u32(at, static_cast<uint32_t>(tensor_table - at));
+    }
+    u16(tensor_vtable, 6), u16(tensor_vtable + 2, 8), u16(tensor_vtable + 4, 4);  // Tensor: shape [0]
+    u32(tensor_table, 8), u32(tensor_table + 4, 4);
+    u32(tensor_table + 8, 1), u32(tensor_table + 12, 3);  // shape [3]
+    return b;
+}
+
+}  // namespace
+
+TEST_CASE("tflite: a table referenced many times is bounded by the read budget", "[tflite]") {
+    // Small enough to be legitimate: it opens.
+    auto small = std::make_shared<std::vector<uint8_t>>(repeated_tensor_file(1000));
+    CHECK(open_tflite(small, "small.tflite").layers.empty());
+    // 1.2 MB naming one tensor 300000 times would decode to far more memory
+    // than the file holds: refused before the memory is taken.
+    auto large = std::make_shared<std::vector<uint8_t>>(repeated_tensor_file(300000));
+    CHECK_THROWS_AS(open_tflite(large, "large.tflite"), LimitError);
+}
