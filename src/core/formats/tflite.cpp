@@ -514,8 +514,12 @@ void read_labels_archive(const Context& context, const std::vector<AssociatedFil
         }
         model.metadata["labels_file"] = labels_file;
         model.metadata["labels"] = labels;
-    } catch (const FormatError& error) {
-        model.warnings.push_back(concat("the archive appended after the model cannot be read: ", error.what()));
+    } catch (const Error& error) {
+        // Weights may hold the end-record signature by chance: only a file
+        // whose metadata promises associated files hears about it.
+        if (!files.empty()) {
+            model.warnings.push_back(concat("the archive appended after the model cannot be read: ", error.what()));
+        }
     }
 }
 
@@ -536,7 +540,7 @@ void read_metadata(const Table& root, Context& context, Model& model) {
         } else if (name == "TFLITE_METADATA") {
             try {
                 read_model_metadata(data, model, files);
-            } catch (const FormatError& error) {
+            } catch (const Error& error) {
                 model.warnings.push_back(concat("TFLITE_METADATA cannot be read: ", error.what()));
             }
         } else {

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -390,4 +391,19 @@ TEST_CASE("tflite: a table referenced many times is bounded by the read budget",
     // than the file holds: refused before the memory is taken.
     auto large = std::make_shared<std::vector<uint8_t>>(repeated_tensor_file(300000));
     CHECK_THROWS_AS(open_tflite(large, "large.tflite"), LimitError);
+}
+
+TEST_CASE("tflite: a damaged labels archive is a warning, the model still opens", "[tflite]") {
+    FileBytes original = read_file_bytes(tflite_fixture("labels.tflite"));
+    auto bad = std::make_shared<std::vector<uint8_t>>(*original);
+    const std::string needle = "cat\ndog";
+    auto found = std::search(bad->begin(), bad->end(), needle.begin(), needle.end());
+    REQUIRE(found != bad->end());
+    *found = 'k';  // the member's CRC-32 no longer matches
+    Model model = open_tflite(bad, "bad_labels.tflite");
+    CHECK(model.layers.size() == 2);
+    CHECK(model.metadata.count("labels") == 0);
+    REQUIRE(model.warnings.size() == 1);
+    CHECK_THAT(model.warnings[0], Catch::Contains("the archive appended after the model cannot be read"));
+    CHECK_THAT(model.warnings[0], Catch::Contains("labels.txt"));
 }
