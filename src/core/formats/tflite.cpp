@@ -2,6 +2,7 @@
 //   schema fields     field ids of the tables read (schema.fbs)
 //   tensor types      TensorType -> DType and names
 //   decoded model     plain structs the decoders fill
+//   dequantization    dequantize_weight (public)
 //   buffers, tensors  Buffer data ranges, Tensor tables, constant data
 //   operators         OperatorCode, Operator, builtin options -> attributes
 //   metadata          min_runtime_version, TFLITE_METADATA, labels archive
@@ -23,6 +24,30 @@
 #include "core/formats/zip.h"
 
 namespace convscope {
+
+// [SECTION] dequantization (public)
+
+Tensor dequantize_weight(const Tensor& stored, const WeightQuantization& q) {
+    if (q.scale.empty() || q.zero_point.size() != q.scale.size()) {
+        throw Error(concat("dequantize_weight: ", q.scale.size(), " scales and ", q.zero_point.size(), " zero points"));
+    }
+    uint64_t inner = 1, channels = 1;
+    if (q.axis >= 0) {
+        if (q.axis >= stored.rank() || stored.shape()[q.axis] != static_cast<int64_t>(q.scale.size())) {
+            throw Error(concat("dequantize_weight: ", q.scale.size(), " scales along axis ", q.axis, " of shape ",
+                               shape_to_string_x(stored.shape())));
+        }
+        channels = static_cast<uint64_t>(stored.shape()[q.axis]);
+        for (size_t d = static_cast<size_t>(q.axis) + 1; d < stored.shape().size(); ++d) inner *= stored.shape()[d];
+    }
+    Tensor out = Tensor::zeros(DType::f32, stored.shape());
+    float* values = out.mutable_f32();
+    for (uint64_t e = 0; e < stored.element_count(); ++e) {
+        size_t channel = q.axis >= 0 ? static_cast<size_t>((e / inner) % channels) : 0;
+        values[e] = static_cast<float>(q.scale[channel] * (stored.value_at(e) - static_cast<double>(q.zero_point[channel])));
+    }
+    return out;
+}
 
 namespace {
 
@@ -599,22 +624,9 @@ bool is_integer(DType dtype) {
     return dtype != DType::f16 && dtype != DType::f32 && dtype != DType::f64 && dtype != DType::boolean;
 }
 
-// real = scale * (q - zero_point), per channel along the quantized axis.
 Tensor dequantize(const Tensor& stored, const std::optional<WeightQuantization>& quantization) {
     if (!quantization || !is_integer(stored.dtype())) return stored.to_float32();
-    Tensor out = Tensor::zeros(DType::f32, stored.shape());
-    float* values = out.mutable_f32();
-    const WeightQuantization& q = *quantization;
-    uint64_t inner = 1, channels = 1;
-    if (q.axis >= 0) {
-        channels = static_cast<uint64_t>(stored.shape()[q.axis]);
-        for (size_t d = static_cast<size_t>(q.axis) + 1; d < stored.shape().size(); ++d) inner *= stored.shape()[d];
-    }
-    for (uint64_t e = 0; e < stored.element_count(); ++e) {
-        size_t channel = q.axis >= 0 ? static_cast<size_t>((e / inner) % channels) : 0;
-        values[e] = static_cast<float>(q.scale[channel] * (stored.value_at(e) - static_cast<double>(q.zero_point[channel])));
-    }
-    return out;
+    return dequantize_weight(stored, *quantization);
 }
 
 const char* weights_layout(int32_t code) {

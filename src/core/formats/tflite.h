@@ -109,6 +109,11 @@ bool looks_like_tflite(ByteSpan bytes);
 // the field and the byte offset; LimitError past limits.h.
 Model open_tflite(const FileBytes& bytes, const std::string& file_name);
 
+// real = scale * (q - zero_point) as float32, per channel along
+// quantization.axis (or one pair for axis -1). Throws Error when the
+// quantization does not fit the tensor.
+Tensor dequantize_weight(const Tensor& stored, const WeightQuantization& quantization);
+
 // "CONV_2D" for 3; nullptr for codes the schema does not name.
 const char* tflite_builtin_operator_name(int32_t code);
 

@@ -407,3 +407,26 @@ TEST_CASE("tflite: a damaged labels archive is a warning, the model still opens"
     CHECK_THAT(model.warnings[0], Catch::Contains("the archive appended after the model cannot be read"));
     CHECK_THAT(model.warnings[0], Catch::Contains("labels.txt"));
 }
+
+TEST_CASE("tflite: dequantize_weight applies each channel's scale and zero point", "[tflite]") {
+    Model model = open_fixture("int8_conv");
+    const Layer* conv = model.find_layer("conv/Relu");
+    REQUIRE(conv);
+    const Tensor& filter = conv->weights[0].tensor;
+    const WeightQuantization& q = conv->weight_quantization.at("conv/filter");
+    Tensor real = dequantize_weight(filter, q);
+    REQUIRE(real.shape() == filter.shape());
+    const int8_t* stored = reinterpret_cast<const int8_t*>(filter.raw());
+    const uint64_t per_channel = filter.element_count() / 3;  // OHWI: axis 0 is outermost
+    for (uint64_t e = 0; e < filter.element_count(); ++e) {
+        CHECK(real.f32()[e] == static_cast<float>(double{q.scale[e / per_channel]} * stored[e]));
+    }
+    WeightQuantization shifted{{0.5f}, {3}, -1};
+    std::vector<uint8_t> raw = {10, 1};
+    Tensor u8 = Tensor::view(DType::u8, {2}, raw.data(), nullptr);
+    Tensor per_tensor = dequantize_weight(u8, shifted);
+    CHECK(per_tensor.f32()[0] == 3.5f);
+    CHECK(per_tensor.f32()[1] == -1.0f);
+    WeightQuantization wrong{{1.0f, 2.0f}, {0, 0}, 0};
+    CHECK_THROWS_AS(dequantize_weight(filter, wrong), Error);
+}
