@@ -99,7 +99,6 @@ constexpr Field map_name{0, "name"}, map_tensor_index{1, "tensor_index"};
 
 constexpr int32_t builtin_custom = 32;
 constexpr int32_t builtin_dequantize = 6;
-constexpr int32_t placeholder_for_greater_op_codes = 127;
 
 // [SECTION] tensor types
 
