@@ -15,6 +15,7 @@ when node_modules holds @litertjs/core.
                            scales -> DEQUANTIZE
     float16.tflite         float16 filter and bias -> DEQUANTIZE -> CONV_2D ->
                            ADD (fused RELU6)
+    int4.tflite            a packed INT4 constant (per-channel scales) -> DEQUANTIZE -> ADD
     sparse.tflite          a sparse constant (SparsityParameters) -> DENSIFY -> ADD
     custom_op.tflite       FULLY_CONNECTED (int8-only opcode field), GELU
                            (code 150: deprecated field saturated at 127),
@@ -42,12 +43,13 @@ OUT = os.path.join(ROOT, "tests", "fixtures", "tflite")
 
 # TensorType, BuiltinOperator and BuiltinOptions values (schema.fbs).
 FLOAT32, FLOAT16, INT32, UINT8, INT64, STRING, BOOL, INT16, COMPLEX64, INT8 = range(10)
+INT4 = 17
 OP = {"DENSIFY": 124, "ADD": 0, "CONV_2D": 3, "DEPTHWISE_CONV_2D": 4, "DEQUANTIZE": 6, "FULLY_CONNECTED": 9,
       "MAX_POOL_2D": 17, "RESHAPE": 22, "SOFTMAX": 25, "CUSTOM": 32, "QUANTIZE": 114, "GELU": 150}
 OPTIONS = {"Conv2DOptions": 1, "DepthwiseConv2DOptions": 2, "Pool2DOptions": 5, "FullyConnectedOptions": 8,
            "SoftmaxOptions": 9, "AddOptions": 11, "ReshapeOptions": 17, "GeluOptions": 116}
 NUMPY_TYPES = {FLOAT32: "<f4", FLOAT16: "<f2", INT32: "<i4", UINT8: "u1", INT64: "<i8", INT8: "i1"}
-DTYPE_NAMES = {FLOAT32: "float32", FLOAT16: "float16", INT32: "int32", UINT8: "uint8", INT64: "int64", INT8: "int8"}
+DTYPE_NAMES = {INT4: "int8", FLOAT32: "float32", FLOAT16: "float16", INT32: "int32", UINT8: "uint8", INT64: "int64", INT8: "int8"}
 PADDING = {"SAME": 0, "VALID": 1}
 ACTIVATION = {"NONE": 0, "RELU": 1, "RELU6": 3}
 
@@ -325,6 +327,33 @@ def custom_op_spec(rng):
     return dict(tensors=t, operators=ops, opcodes=opcodes, inputs=[0], outputs=[4])
 
 
+def pack_int4(values):
+    """TFLite INT4: two values a byte, the first in the low nibble."""
+    nibbles = (np.asarray(values, dtype=np.int64) & 0xF).astype(np.uint8)
+    if len(nibbles) % 2:
+        nibbles = np.append(nibbles, 0)
+    return (nibbles[0::2] | (nibbles[1::2] << 4)).astype(np.uint8).tobytes()
+
+
+def int4_spec(rng):
+    values = rng.integers(-8, 8, size=6)
+    t = [dict(name="input", shape=[2, 3], type=FLOAT32),
+         dict(name="int4/weights", shape=[2, 3], type=INT4, data=pack_int4(values),
+              quant=dict(scale=[0.25, 0.5], zero_point=[0, 0], axis=0), int4_values=values.tolist()),
+         dict(name="int4/dequantized", shape=[2, 3], type=FLOAT32),
+         dict(name="output", shape=[2, 3], type=FLOAT32)]
+    ops = [dict(opcode=0, inputs=[1], outputs=[2]),
+           dict(opcode=1, inputs=[0, 2], outputs=[3], options=("AddOptions", [(0, "Int8", 0)]))]
+    opcodes = [dict(deprecated=OP["DEQUANTIZE"], builtin=OP["DEQUANTIZE"], version=5),
+               dict(deprecated=OP["ADD"], builtin=OP["ADD"])]
+    # The runtime check feeds sin(0.37 k); the output it must produce checks
+    # the nibble order and the per-channel scales against LiteRT.
+    feed = np.sin(np.arange(6) * 0.37).astype("<f4").reshape(2, 3)
+    real = (values.reshape(2, 3) * np.array([[0.25], [0.5]])).astype("<f4")
+    return dict(tensors=t, operators=ops, opcodes=opcodes, inputs=[0], outputs=[3],
+                expected_output=[float(v) for v in (feed + real).ravel()])
+
+
 def sparse_spec(rng):
     values = rng.standard_normal(4).astype("<f4")
     t = [dict(name="input", shape=[1, 4], type=FLOAT32),
@@ -399,8 +428,10 @@ def expected_facts(spec, model_bytes):
         for index in op["inputs"]:
             if index >= 0 and tensors[index].get("data") is not None and not tensors[index].get("sparse"):
                 tensor = tensors[index]
+                # INT4 is unpacked to one int8 a value: the facts describe that form.
+                stored = (array(tensor["int4_values"], INT8) if tensor["type"] == INT4 else tensor["data"])
                 weights.append(dict(name=tensor["name"], shape=tensor["shape"], dtype=DTYPE_NAMES[tensor["type"]],
-                                    crc32=zlib.crc32(tensor["data"]), bytes=len(tensor["data"])))
+                                    crc32=zlib.crc32(stored), bytes=len(stored)))
         first_output = tensors[op["outputs"][0]]["name"].split(";")[0]
         layers.append(dict(name=first_output, type=op_type, custom="custom" in code, inputs=[tensors[i]["name"] if i >= 0 else "" for i in op["inputs"]],
                            outputs=[tensors[i]["name"] for i in op["outputs"]],
@@ -415,6 +446,8 @@ def expected_facts(spec, model_bytes):
     if "signature" in spec:
         key, inputs, outputs = spec["signature"]
         facts["signature"] = dict(key=key, inputs=[n for n, _ in inputs], outputs=[n for n, _ in outputs])
+    if "expected_output" in spec:
+        facts["expected_output"] = spec["expected_output"]
     return facts
 
 
@@ -434,7 +467,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(20241202)
     for name, make in (("float_cnn", float_cnn_spec), ("int8_conv", int8_conv_spec),
-                       ("float16", float16_spec), ("custom_op", custom_op_spec), ("sparse", sparse_spec)):
+                       ("float16", float16_spec), ("custom_op", custom_op_spec), ("sparse", sparse_spec), ("int4", int4_spec)):
         spec = make(rng)
         model_bytes, _ = build_model(spec)
         write(name, model_bytes, expected_facts(spec, model_bytes))

@@ -2,8 +2,9 @@
 // LiteRT runtime for the web (npm @litertjs/core, dev-only), checks the
 // input/output details it reports against the facts the fixture script
 // wrote (<name>.json), and runs each model without custom operators once on
-// a fixed input: outputs must have the declared size and be finite, and a
-// softmax output must sum to 1. Exits 1 on any mismatch, and when the
+// a fixed input (sin(0.37 k)): outputs must have the declared size and be
+// finite, a softmax output must sum to 1, and where the facts give the
+// expected output (the INT4 model, computed with numpy) it must match. Exits 1 on any mismatch, and when the
 // package is missing (run scripts/bootstrap), so a missing runtime is a
 // failure, not a silent pass.
 //   node tests/tools/tflite_runtime_check.mjs [FILE.tflite ...]
@@ -94,6 +95,10 @@ for (const file of files) {
         const declared = facts.outputs[0].shape.map((d) => (d < 0 ? 1 : d)).reduce((a, b) => a * b, 1);
         if (values.length !== declared) fail(file, `output has ${values.length} values, declared ${declared}`);
         if (!values.every(Number.isFinite)) fail(file, 'output has non-finite values');
+        if (facts.expected_output) {
+            const worst = Math.max(...facts.expected_output.map((v, k) => Math.abs(v - values[k])));
+            if (!(worst <= 1e-6)) fail(file, `output differs from the expected values by ${worst}`);
+        }
         if (facts.layers.at(-1).type === 'SOFTMAX') {
             const sum = values.reduce((a, b) => a + b, 0);
             if (Math.abs(sum - 1) > 1e-5) fail(file, `softmax output sums to ${sum}`);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -100,7 +101,7 @@ void check_against_facts(const std::string& name) {
 }  // namespace
 
 TEST_CASE("tflite: every fixture matches the facts its script wrote", "[tflite]") {
-    for (const char* name : {"float_cnn", "int8_conv", "float16", "custom_op", "sparse", "labels", "external_buffers"}) {
+    for (const char* name : {"float_cnn", "int8_conv", "float16", "custom_op", "sparse", "int4", "labels", "external_buffers"}) {
         check_against_facts(name);
     }
 }
@@ -429,4 +430,25 @@ TEST_CASE("tflite: dequantize_weight applies each channel's scale and zero point
     CHECK(per_tensor.f32()[1] == -1.0f);
     WeightQuantization wrong{{1.0f, 2.0f}, {0, 0}, 0};
     CHECK_THROWS_AS(dequantize_weight(filter, wrong), Error);
+}
+
+TEST_CASE("tflite: INT4 constants unpack low nibble first, as LiteRT reads them", "[tflite]") {
+    // expected_output is what LiteRT.js must compute for the input sin(0.37 k)
+    // (tests/tools/tflite_runtime_check.mjs checks it), so expected - input
+    // is the dequantized INT4 constant as the runtime sees it.
+    Model model = open_fixture("int4");
+    nlohmann::json facts = load_facts("int4");
+    const Layer* add = model.find_layer("output");
+    REQUIRE(add);
+    REQUIRE(add->weights.size() == 1);
+    const Tensor& real = add->weights[0].tensor;
+    REQUIRE(real.element_count() == 6);
+    for (uint64_t k = 0; k < 6; ++k) {
+        float feed = static_cast<float>(std::sin(static_cast<double>(k) * 0.37));
+        CHECK(real.f32()[k] == Approx(facts["expected_output"][k].get<float>() - feed).margin(1e-6));
+    }
+    const Layer* dequantize = model.find_layer("int4/dequantized");
+    REQUIRE(dequantize);
+    CHECK(dequantize->weights[0].tensor.dtype() == DType::i8);
+    CHECK(dequantize->weight_quantization.at("int4/weights").scale == std::vector<float>{0.25f, 0.5f});
 }
