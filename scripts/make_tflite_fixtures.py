@@ -213,6 +213,47 @@ def runtime_version(text):
     return text.encode() + b"\0" * (16 - len(text))
 
 
+# ---- numpy references (the runtime check compares LiteRT.js's outputs) --------
+
+def runtime_feed(shape):
+    """The input tests/tools/tflite_runtime_check.mjs feeds: sin(0.37 k)."""
+    count = int(np.prod(shape))
+    return np.sin(np.arange(count) * 0.37).astype("<f4").reshape(shape)
+
+
+def conv_nhwc(x, filters, bias, padding):
+    """x 1HWC, filters OHWI (depthwise: 1HWC with one output per channel)."""
+    kh, kw = filters.shape[1], filters.shape[2]
+    if padding == "SAME":
+        x = np.pad(x, ((0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
+    oh, ow = x.shape[1] - kh + 1, x.shape[2] - kw + 1
+    out = np.zeros((1, oh, ow, filters.shape[0]), np.float64)
+    for i in range(kh):
+        for j in range(kw):
+            out += np.einsum("nhwc,oc->nhwo", x[:, i:i + oh, j:j + ow, :], filters[:, i, j, :])
+    return out + bias
+
+
+def depthwise_nhwc(x, filters, bias):
+    kh, kw = filters.shape[1], filters.shape[2]
+    oh, ow = x.shape[1] - kh + 1, x.shape[2] - kw + 1
+    out = np.zeros((1, oh, ow, x.shape[3]), np.float64)
+    for i in range(kh):
+        for j in range(kw):
+            out += x[:, i:i + oh, j:j + ow, :] * filters[0, i, j, :]
+    return out + bias
+
+
+def float_cnn_reference(conv_w, conv_b, dw_w, dw_b, fc_w, fc_b):
+    x = runtime_feed((1, 8, 8, 1)).astype(np.float64)
+    y = np.maximum(conv_nhwc(x, conv_w, conv_b, "SAME"), 0)
+    y = depthwise_nhwc(y, dw_w, dw_b)
+    y = y.reshape(1, 3, 2, 3, 2, 4).max(axis=(2, 4))
+    y = y.reshape(1, 36) @ fc_w.T.astype(np.float64) + fc_b
+    e = np.exp(y - y.max())
+    return [float(v) for v in (e / e.sum()).ravel()]
+
+
 # ---- the models --------------------------------------------------------------
 
 def float_cnn_spec(rng):
@@ -254,7 +295,8 @@ def float_cnn_spec(rng):
                ("CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "RESHAPE", "FULLY_CONNECTED", "SOFTMAX")]
     return dict(tensors=t, operators=ops, opcodes=opcodes, inputs=[0], outputs=[13],
                 metadata=[("min_runtime_version", runtime_version("1.14.0"))],
-                signature=("serving_default", [("input", 0)], [("output_0", 13)]))
+                signature=("serving_default", [("input", 0)], [("output_0", 13)]),
+                expected_output=float_cnn_reference(conv_w, conv_b, dw_w, dw_b, fc_w, fc_b))
 
 
 def int8_conv_spec(rng):
@@ -304,7 +346,10 @@ def float16_spec(rng):
     opcodes = [dict(deprecated=OP["DEQUANTIZE"], builtin=OP["DEQUANTIZE"], version=3),
                dict(deprecated=OP["CONV_2D"], builtin=OP["CONV_2D"]),
                dict(deprecated=OP["ADD"], builtin=OP["ADD"])]
-    return dict(tensors=t, operators=ops, opcodes=opcodes, inputs=[0], outputs=[7])
+    x = runtime_feed((1, 5, 5, 1)).astype(np.float64)
+    y = conv_nhwc(x, conv_w.astype(np.float64), conv_b.astype(np.float64), "SAME") + add_c
+    return dict(tensors=t, operators=ops, opcodes=opcodes, inputs=[0], outputs=[7],
+                expected_output=[float(v) for v in np.clip(y, 0, 6).ravel()])
 
 
 def custom_op_spec(rng):
@@ -348,7 +393,7 @@ def int4_spec(rng):
                dict(deprecated=OP["ADD"], builtin=OP["ADD"])]
     # The runtime check feeds sin(0.37 k); the output it must produce checks
     # the nibble order and the per-channel scales against LiteRT.
-    feed = np.sin(np.arange(6) * 0.37).astype("<f4").reshape(2, 3)
+    feed = runtime_feed((2, 3))
     real = (values.reshape(2, 3) * np.array([[0.25], [0.5]])).astype("<f4")
     return dict(tensors=t, operators=ops, opcodes=opcodes, inputs=[0], outputs=[3],
                 expected_output=[float(v) for v in (feed + real).ravel()])
