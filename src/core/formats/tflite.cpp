@@ -230,12 +230,14 @@ std::optional<WeightQuantization> decode_quantization(const Table& tensor, bool&
                     quantization.scale.size(), " scales");
     }
     if (quantization.zero_point.empty()) quantization.zero_point.assign(quantization.scale.size(), 0);
+    // One scale is per-tensor whatever the dimension says; several are per
+    // channel along quantized_dimension (checked against the shape by the caller).
     int32_t axis = table->i32(quantization_field::quantized_dimension);
-    if (quantization.scale.size() > 1) {
-        quantization.axis = axis;
-    } else {
-        quantization.axis = -1;
+    if (quantization.scale.size() > 1 && axis < 0) {
+        table->fail(quantization_field::quantized_dimension, "negative dimension ", axis, " for ",
+                    quantization.scale.size(), " per-channel scales");
     }
+    quantization.axis = quantization.scale.size() > 1 ? axis : -1;
     return quantization;
 }
 
@@ -303,7 +305,9 @@ TfliteTensor decode_tensor(const Table& table, const Context& context) {
     }
     if (tensor.quantization && tensor.quantization->axis >= 0) {
         const WeightQuantization& q = *tensor.quantization;
-        if (q.axis >= static_cast<int>(tensor.shape.size()) || tensor.shape[q.axis] != static_cast<int64_t>(q.scale.size())) {
+        bool fits = q.axis < static_cast<int>(tensor.shape.size()) &&
+                    tensor.shape[q.axis] == static_cast<int64_t>(q.scale.size());
+        if (!fits) {
             table.fail(tensor_field::quantization, "tensor '", tensor.name, "' has ", q.scale.size(),
                        " per-channel scales along dimension ", q.axis, " of shape ", shape_to_string_x(tensor.shape));
         }
@@ -423,7 +427,8 @@ TfliteOperator decode_operator(const Table& table, const std::vector<OperatorCod
     op.inputs = read_tensor_indices(table, operator_field::inputs, tensor_count, true);
     op.outputs = read_tensor_indices(table, operator_field::outputs, tensor_count, false);
     decode_builtin_options(table, op);
-    uint8_t options_2 = table.union_member(operator_field::builtin_options_2_type, operator_field::builtin_options_2).first;
+    uint8_t options_2 =
+        table.union_member(operator_field::builtin_options_2_type, operator_field::builtin_options_2).first;
     if (options_2 != 0) op.attributes["builtin_options_2"] = int64_t{options_2};
     if (std::optional<Vector> custom = table.vector(operator_field::custom_options, 1)) {
         op.attributes["custom_options_bytes"] = int64_t{custom->size()};
@@ -437,7 +442,9 @@ TfliteSubgraph decode_subgraph(const Table& table, const std::vector<OperatorCod
     if (std::optional<Vector> tensors = table.vector(subgraph_field::tensors, 4)) {
         context.buffer.charge(tensor_cost * tensors->size());  // before reserving memory for them
         subgraph.tensors.reserve(tensors->size());
-        for (uint32_t i = 0; i < tensors->size(); ++i) subgraph.tensors.push_back(decode_tensor(tensors->table(i), context));
+        for (uint32_t i = 0; i < tensors->size(); ++i) {
+            subgraph.tensors.push_back(decode_tensor(tensors->table(i), context));
+        }
     }
     size_t count = subgraph.tensors.size();
     subgraph.inputs = read_tensor_indices(table, subgraph_field::inputs, count, false);
