@@ -11,6 +11,7 @@
 #include "core/formats/npy.h"
 #include "core/inspect/image_export.h"
 #include "ui/checksum.h"
+#include "ui/inspection_hook.h"
 
 namespace convscope::ui {
 
@@ -110,7 +111,7 @@ bool AppState::take_panel_request(const char* title) {
 }
 
 std::string AppState::inspect_command(const std::string& json) {
-    std::string problem = inspection_.apply_command(json);
+    std::string problem = apply_inspect_command(inspection_, json);
     if (!problem.empty()) return problem;
     nlohmann::json command = nlohmann::json::parse(json, nullptr, false);
     if (command.is_object() && command.contains("explain")) {
@@ -257,7 +258,7 @@ std::string AppState::to_json() const {
     state["error"] = error_.empty() ? nlohmann::json(nullptr) : nlohmann::json(error_);
     state["status"] = status_;
     state["log_entries"] = log_.size();
-    state["inspect"] = nlohmann::json::parse(inspection_.to_json());
+    state["inspect"] = nlohmann::json::parse(inspection_to_json(inspection_));
     state["explain"] = nlohmann::json::parse(explanations_.to_json());
     state["downloads"] = {{"count", downloads_}, {"last", last_download_}, {"last_size", last_download_size_}};
     // File names and error messages come from untrusted files; replace

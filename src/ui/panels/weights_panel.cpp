@@ -36,9 +36,10 @@ void WeightsPanel::draw(AppState& app) {
         ImGui::TextDisabled("Select a layer (Layers tab, or Up/Down) to see its weights.");
         return;
     }
-    if (model_seen_ != model) {
-        // A new model: cached pointers into the old one mean nothing now.
-        model_seen_ = model;
+    if (model_generation_seen_ != inspection.model_generation()) {
+        // A new model (maybe at the old one's address): cached pointers
+        // into the old one mean nothing now.
+        model_generation_seen_ = inspection.model_generation();
         layer_seen_ = nullptr;
         stats_for_ = nullptr;
         kernel_range_for_ = nullptr;
@@ -155,14 +156,14 @@ void WeightsPanel::draw(AppState& app) {
             } else {
                 std::vector<float> slice = kernels->slice(k, grid_channel_);
                 const std::string key = "kernel:" + layer.name + ":" + std::to_string(k) + ":" + std::to_string(grid_channel_);
-                if (draw_map(key, 1, slice.data(), kernels->width, kernels->height, cell, style, nullptr)) {
+                if (draw_map(key, inspection.model_generation(), slice.data(), kernels->width, kernels->height, cell, style, nullptr)) {
                     inspection.select_kernel(k);
                 }
                 if (ImGui::IsItemHovered()) {
                     // The hovered kernel, enlarged with its numbers (replaces draw_map's value tooltip).
                     ImGui::BeginTooltip();
                     ImGui::Text("kernel %lld, input channel %d (click to select)", static_cast<long long>(k), grid_channel_);
-                    draw_map(key + ":tip", 1, slice.data(), kernels->width, kernels->height, ImGui::GetFontSize() * 1.5f, style, nullptr);
+                    draw_map(key + ":tip", inspection.model_generation(), slice.data(), kernels->width, kernels->height, ImGui::GetFontSize() * 1.5f, style, nullptr);
                     ImGui::SameLine();
                     draw_numbers(slice.data(), kernels->width, kernels->height);
                     ImGui::EndTooltip();
@@ -182,7 +183,7 @@ void WeightsPanel::draw(AppState& app) {
         ImGui::Text("Kernel %lld, input channel %d  (bias %.5g)", static_cast<long long>(k), grid_channel_, kernels->bias_value(k));
         std::vector<float> slice = kernels->slice(k, grid_channel_);
         const float big = ImGui::GetFontSize() * 2.0f;
-        draw_map("kernel-large:" + layer.name + ":" + std::to_string(k) + ":" + std::to_string(grid_channel_), 1, slice.data(),
+        draw_map("kernel-large:" + layer.name + ":" + std::to_string(k) + ":" + std::to_string(grid_channel_), inspection.model_generation(), slice.data(),
                  kernels->width, kernels->height, big, style, "weight");
         ImGui::SameLine();
         ImGui::BeginGroup();

@@ -20,7 +20,7 @@ private:
     int selected_array_ = 0;       // index into the layer's weights
     int grid_channel_ = 0;         // input channel the kernel grid shows
     bool rgb_patches_ = true;      // colour patches for 3-channel kernels
-    const Model* model_seen_ = nullptr;
+    uint64_t model_generation_seen_ = 0;  // Inspection::model_generation(): pointers may be reused
     const void* layer_seen_ = nullptr;
     // Statistics of the selected array and the kernels' shared colour range,
     // recomputed only when the array changes (big layers have millions of values).
