@@ -167,52 +167,63 @@ void Explanations::drop_gradients() {
     gradients_.reset();
 }
 
-void Explanations::update(Inspection& inspection, std::chrono::milliseconds budget) {
-    if (!active_) return;
-    const Clock::time_point start = Clock::now();
+// The gradient engine refers to the inspector's Engine, which is rebuilt
+// for a new model (maybe at the same address): the model generation tells
+// the two apart, the results generation a new preprocessing. False while
+// there is none (no engine, or building it failed: error_ says why).
+bool Explanations::ensure_gradients(Inspection& inspection) {
     const Engine* engine = inspection.engine();
-    const int current = inspection.current_image();
-    // The gradient engine refers to the inspector's Engine, which is rebuilt
-    // for a new model (maybe at the same address): the model generation
-    // tells the two apart, the results generation a new preprocessing.
     if (!engine) {
         drop_gradients();
         filter_.running = false;
         gradients_model_generation_ = 0;
-        return;
+        return false;
     }
-    if (!gradients_ || gradients_model_generation_ != inspection.model_generation() ||
-        gradients_generation_ != inspection.results_generation()) {
-        const bool new_model = gradients_model_generation_ != inspection.model_generation() || !gradients_;
-        // A visualisation of the old model's (or old gradient engine's)
-        // unit stops; one asked for before the first build starts now.
-        if (gradients_) filter_.running = false;
-        drop_gradients();
+    if (gradients_ && gradients_model_generation_ == inspection.model_generation() &&
+        gradients_generation_ == inspection.results_generation()) {
+        return true;
+    }
+    const bool new_model = gradients_model_generation_ != inspection.model_generation() || !gradients_;
+    // A visualisation of the old model's (or old gradient engine's) unit
+    // stops; one asked for before the first build starts now.
+    if (gradients_) filter_.running = false;
+    drop_gradients();
+    try {
+        const Clock::time_point build_start = Clock::now();
+        gradients_.emplace(GradientEngine::build(*inspection.model(), *engine));
+        build_ms_ = milliseconds_since(build_start);
+    } catch (const std::exception& failure) {
+        error_ = concat("gradients: ", failure.what());
+        return false;
+    }
+    gradients_model_generation_ = inspection.model_generation();
+    gradients_generation_ = inspection.results_generation();
+    list_conv_layers(*inspection.model());
+    if (new_model) settings_.gradcam_layer.clear();
+    return true;
+}
+
+void Explanations::list_conv_layers(const Model& model) {
+    conv_layers_.clear();
+    conv_channels_.clear();
+    for (const Layer& layer : model.layers) {
+        if (!is_conv2d_layer(model, layer)) continue;
+        conv_layers_.push_back(layer.name);
+        std::optional<ConvKernels> kernels;
         try {
-            const Clock::time_point build_start = Clock::now();
-            gradients_.emplace(GradientEngine::build(*inspection.model(), *engine));
-            build_ms_ = milliseconds_since(build_start);
-        } catch (const std::exception& failure) {
-            error_ = concat("gradients: ", failure.what());
-            return;
+            kernels = conv_kernels(model, layer);
+        } catch (const std::exception&) {
+            // No readable kernel: the channel count stays unknown (0).
         }
-        gradients_model_generation_ = inspection.model_generation();
-        gradients_generation_ = inspection.results_generation();
-        conv_layers_.clear();
-        conv_channels_.clear();
-        for (const Layer& layer : inspection.model()->layers) {
-            if (!is_conv2d_layer(*inspection.model(), layer)) continue;
-            conv_layers_.push_back(layer.name);
-            std::optional<ConvKernels> kernels;
-            try {
-                kernels = conv_kernels(*inspection.model(), layer);
-            } catch (const std::exception&) {
-                // No readable kernel: the channel count stays unknown (0).
-            }
-            conv_channels_.push_back(kernels ? kernels->out_channels : 0);
-        }
-        if (new_model) settings_.gradcam_layer.clear();
+        conv_channels_.push_back(kernels ? kernels->out_channels : 0);
     }
+}
+
+void Explanations::update(Inspection& inspection, std::chrono::milliseconds budget) {
+    if (!active_) return;
+    const Clock::time_point start = Clock::now();
+    const int current = inspection.current_image();
+    if (!ensure_gradients(inspection)) return;
 
     // Filter steps first: they are what the user is watching form.
     filter_steps(start + budget);

@@ -135,6 +135,8 @@ private:
 
     void reset_results();
     void drop_gradients();
+    bool ensure_gradients(Inspection& inspection);
+    void list_conv_layers(const Model& model);
     void compute_step(ExplainMethod method, const Tensor& input);
     void finish(ExplainMethod method, const Tensor& map, const Shape& raw_shape, float score);
     void filter_steps(std::chrono::steady_clock::time_point deadline);
