@@ -3,13 +3,15 @@
 // frames. ImGui-free, like Inspection, so the test hook can serialise it.
 //
 // Owned by AppState next to the Inspection it reads (model, engine, current
-// image, preprocessing, prediction). Results are cached for one key (engine
-// generation, image, class, settings); any change of the key drops them and
-// they are computed again. update() is called once per frame with a time
-// budget and does at most one bounded piece of work per method: the fast
-// methods in one call, SmoothGrad and Integrated Gradients a few gradient
-// samples at a time, occlusion a batch of windows at a time, so the page
-// never freezes on a long method and the panel can show progress.
+// image, preprocessing, prediction). Results are cached for one key (model
+// generation, results generation, image, class, settings); any change of
+// the key drops them and they are computed again. update() is called once
+// per frame with a time budget and does at most one bounded piece of work
+// per method: the fast
+// methods in one call; SmoothGrad, Integrated Gradients, occlusion and the
+// filter visualisation are the core's resumable runs (core/explain: the
+// same code the CLI runs to completion), stepped a few units per frame, so
+// the page never freezes on a long method and the panel can show progress.
 #pragma once
 
 #include <chrono>
