@@ -93,6 +93,16 @@ TEST_CASE("inspection queue: first asked, first computed; repeats queued once", 
     CHECK(inspection.request_response(0, layer, 4, -1, false)->values != first->values);
     CHECK(inspection.compute_error() == "");
 
+    // The test hook lists the selected layer's computed maps (failed ones left out).
+    nlohmann::json hook = nlohmann::json::parse(inspection_to_json(inspection));
+    REQUIRE(hook["responses"].size() == 3);
+    for (const nlohmann::json& entry : hook["responses"]) {
+        CHECK(entry["shape"][0].get<int64_t>() == first->height);
+        CHECK(entry["values"].size() == first->values.size());
+    }
+    CHECK(hook["layer"]["index"].get<int>() == layer);
+    CHECK(hook["layer"]["kernels"].get<int64_t>() == inspection.selected_kernels()->out_channels);
+
     // A failed job is remembered as an empty map, not retried every frame.
     const int64_t kernels = inspection.selected_kernels()->out_channels;
     CHECK(inspection.request_response(0, layer, kernels, -1, false) == nullptr);
@@ -181,6 +191,11 @@ TEST_CASE("explanations are spread over frames and equal the core's one-shot res
     occlusion_options.batch = 8;  // the app's batch per frame
     CHECK(occlusion(gradients, input, explanations.explained_class(), occlusion_options).map.to_float_vector() == occ.map.values);
     CHECK(saliency(gradients, input, target).map.to_float_vector() == explanations.result(ExplainMethod::saliency).map.values);
+
+    nlohmann::json hook = nlohmann::json::parse(explanations.to_json());
+    CHECK(hook["completed"].get<int>() == explain_method_count);
+    CHECK(hook["methods"]["ig"]["frames"].get<int>() == 8);
+    CHECK(hook["methods"]["ig"]["values"].size() == ig.map.values.size());
 
     // A new setting drops the results and computes them again.
     ExplainSettings settings = explanations.settings();
