@@ -4,8 +4,6 @@
 #include <cmath>
 #include <cstring>
 
-#include <nlohmann/json.hpp>
-
 #include "core/base/error.h"
 #include "core/explain/explanation.h"
 #include "core/explain/filter_visualization.h"
@@ -32,7 +30,6 @@ constexpr int smoothgrad_samples_per_frame = 2;
 constexpr int ig_steps_per_frame = 4;
 constexpr int occlusion_windows_per_frame = 8;          // one engine run, when the batch axis is free
 constexpr int occlusion_single_windows_per_frame = 4;   // separate runs, when it is not
-constexpr size_t max_hook_values = 4096;
 
 // A batch-1 float copy of the preprocessed input ([H,W,C] gets the batch axis).
 Tensor batch_one(const Tensor& input) {
@@ -63,15 +60,6 @@ std::vector<float> channel_mean(const std::vector<float>& image, const SpatialSi
     return out;
 }
 
-uint32_t fnv1a(const std::vector<float>& values) {
-    uint32_t hash = 2166136261u;
-    const auto* bytes = reinterpret_cast<const uint8_t*>(values.data());
-    for (size_t i = 0; i < values.size() * sizeof(float); ++i) {
-        hash ^= bytes[i];
-        hash *= 16777619u;
-    }
-    return hash;
-}
 
 }  // namespace
 
@@ -391,80 +379,6 @@ void Explanations::filter_steps(Clock::time_point deadline) {
         filter_.error = failure.what();
         filter_.running = false;
     }
-}
-
-std::string Explanations::apply_command(const std::string& text) {
-    nlohmann::json command = nlohmann::json::parse(text, nullptr, false);
-    if (command.is_discarded() || !command.is_object()) return "explain: expected a JSON object, got " + text.substr(0, 80);
-    activate();
-    try {
-        ExplainSettings next = settings_;
-        if (command.contains("class")) next.class_index = command["class"].get<int64_t>();
-        if (command.contains("gradcam_layer")) next.gradcam_layer = command["gradcam_layer"].get<std::string>();
-        if (command.contains("window")) next.occlusion_window = std::clamp(command["window"].get<int>(), 1, 4096);
-        if (command.contains("stride")) next.occlusion_stride = std::clamp(command["stride"].get<int>(), 1, 4096);
-        if (command.contains("fill")) next.occlusion_fill = command["fill"].get<float>();
-        if (command.contains("smoothgrad_samples")) next.smoothgrad_samples = std::clamp(command["smoothgrad_samples"].get<int>(), 1, 1024);
-        if (command.contains("ig_steps")) next.ig_steps = std::clamp(command["ig_steps"].get<int>(), 1, 1024);
-        settings_ = next;
-        if (command.contains("filter")) {
-            const nlohmann::json& filter = command["filter"];
-            start_filter(filter.value("layer", std::string()), filter.value("channel", int64_t{0}), filter.value("steps", 256));
-        }
-        if (command.value("stop_filter", false)) stop_filter();
-    } catch (const std::exception& failure) {
-        return concat("explain: ", failure.what());
-    }
-    return {};
-}
-
-std::string Explanations::to_json() const {
-    nlohmann::json out;
-    out["active"] = active_;
-    out["class"] = key_.class_index;
-    out["gradcam_layer"] = gradcam_layer_;
-    out["conv_layers"] = conv_layers_;
-    out["conv_channels"] = conv_channels_;
-    out["completed"] = completed();
-    out["error"] = error_.empty() ? nlohmann::json(nullptr) : nlohmann::json(error_);
-    out["gradient_build_ms"] = build_ms_;
-    out["settings"] = {{"class", settings_.class_index}, {"gradcam_layer", settings_.gradcam_layer},
-                       {"window", settings_.occlusion_window}, {"stride", settings_.occlusion_stride},
-                       {"fill", settings_.occlusion_fill}, {"smoothgrad_samples", settings_.smoothgrad_samples},
-                       {"ig_steps", settings_.ig_steps}};
-    nlohmann::json methods = nlohmann::json::object();
-    for (int m = 0; m < explain_method_count; ++m) {
-        const MethodResult& r = results_[m];
-        nlohmann::json entry = {{"done", r.done}, {"progress", r.progress}, {"ms", r.milliseconds}, {"frames", r.frames}};
-        if (!r.error.empty()) entry["error"] = r.error;
-        if (r.done && r.error.empty()) {
-            double sum = 0.0, abs_sum = 0.0;
-            for (float v : r.map.values) {
-                sum += v;
-                abs_sum += std::fabs(v);
-            }
-            entry["shape"] = {r.map.height, r.map.width};
-            entry["raw_shape"] = r.raw_shape;
-            entry["min"] = r.low;
-            entry["max"] = r.high;
-            entry["sum"] = sum;
-            entry["abs_sum"] = abs_sum;
-            entry["fnv1a"] = fnv1a(r.map.values);
-            entry["score"] = r.score;
-            if (r.map.values.size() <= max_hook_values) entry["values"] = r.map.values;
-        }
-        methods[method_id(static_cast<ExplainMethod>(m))] = entry;
-    }
-    out["methods"] = methods;
-    double picture_sum = 0.0;
-    for (float v : filter_.picture.values) picture_sum += v;
-    out["filter"] = {{"running", filter_.running}, {"layer", filter_.layer}, {"channel", filter_.channel},
-                     {"step", filter_.step}, {"max_steps", filter_.max_steps},
-                     {"initial_objective", filter_.initial_objective}, {"objective", filter_.objective},
-                     {"ms", filter_.milliseconds}, {"picture_shape", {filter_.picture.height, filter_.picture.width}},
-                     {"picture_sum", picture_sum},
-                     {"error", filter_.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(filter_.error)}};
-    return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace convscope::ui

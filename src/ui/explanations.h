@@ -115,16 +115,6 @@ public:
     void stop_filter() { filter_.running = false; }
     const FilterRun& filter() const { return filter_; }
 
-    // From the test hook (AppState::inspect_command's "explain" member):
-    // {"class": n (-1 = predicted), "gradcam_layer": name, "window": n,
-    //  "stride": n, "fill": x, "smoothgrad_samples": n, "ig_steps": n,
-    //  "filter": {"layer": name, "channel": c, "steps": n}, "stop_filter": true}.
-    // Also activates. Returns "" or what was wrong.
-    std::string apply_command(const std::string& json);
-
-    // Methods computed, shapes, ranges, checksums, timings, small maps' values.
-    std::string to_json() const;
-
 private:
     struct Key {
         uint64_t model_generation = 0;  // Inspection::model_generation(), not the engine's address

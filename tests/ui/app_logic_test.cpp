@@ -15,6 +15,7 @@
 #include "core/formats/registry.h"
 #include "core/grad/gradient.h"
 #include "ui/app_state.h"
+#include "ui/explanations_hook.h"
 #include "ui/inspection_hook.h"
 
 using namespace convscope;
@@ -192,7 +193,7 @@ TEST_CASE("explanations are spread over frames and equal the core's one-shot res
     CHECK(occlusion(gradients, input, explanations.explained_class(), occlusion_options).map.to_float_vector() == occ.map.values);
     CHECK(saliency(gradients, input, target).map.to_float_vector() == explanations.result(ExplainMethod::saliency).map.values);
 
-    nlohmann::json hook = nlohmann::json::parse(explanations.to_json());
+    nlohmann::json hook = nlohmann::json::parse(explanations_to_json(explanations));
     CHECK(hook["completed"].get<int>() == explain_method_count);
     CHECK(hook["methods"]["ig"]["frames"].get<int>() == 8);
     CHECK(hook["methods"]["ig"]["values"].size() == ig.map.values.size());
@@ -216,7 +217,7 @@ TEST_CASE("filter visualisation forms over frames and stops on request", "[ui][e
     app.open_file("fashion_small.h5", file_bytes(demo_model));
     Explanations& explanations = app.explanations();
     REQUIRE(apply_inspect_command(app.inspection(), "{}").empty());
-    REQUIRE(explanations.apply_command(R"({"filter": {"layer": "conv2d_1", "channel": 0, "steps": 12}})").empty());
+    REQUIRE(apply_explain_command(explanations, R"({"filter": {"layer": "conv2d_1", "channel": 0, "steps": 12}})").empty());
     app.begin_frame();
     CHECK(explanations.filter().running);
     CHECK(explanations.filter().step >= 1);
