@@ -224,6 +224,11 @@ OnnxStep resize_step(const OnnxNode& n, const ResizeForm& form) {
             if (scales[0] != 1.0 || scales[1] != 1.0) throw UnsupportedError("scaling batch or channels is not supported");
             out_h = static_cast<int64_t>(std::floor(x.shape()[2] * scales[2]));
             out_w = static_cast<int64_t>(std::floor(x.shape()[3] * scales[3]));
+            // The coordinate transform uses the stated scales (ONNX), not out/in.
+            ResizeOptions options = p.options;
+            options.scale_h = scales[2];
+            options.scale_w = scales[3];
+            return std::vector<Tensor>{resize2d(x.to_float32(), false, out_h, out_w, options)};
         } else {
             throw UnsupportedError("Resize needs 4 scales or sizes");
         }
