@@ -491,6 +491,37 @@ std::optional<Tensor> constant_value(const Layer& layer) {
     return std::nullopt;
 }
 
+// Split's output shapes, one per output: sizes from the `split` attribute
+// (before opset 13) or a constant input 1 (from 13), else equal parts.
+std::vector<Shape> split_shapes(const ShapeInference& inference, const Layer& layer) {
+    const Shape* x = inference.shape(layer.inputs, 0);
+    if (!x || layer.outputs.empty() || !attributes_within_bounds(layer)) return {};
+    int64_t axis = layer.attribute_int("axis", 0);
+    if (!normalize_axis(axis, x->size())) return {};
+    const int64_t length = (*x)[static_cast<size_t>(axis)];
+    std::vector<int64_t> sizes = layer.attribute_ints("split", {});
+    if (sizes.empty() && layer.inputs.size() > 1) {
+        std::optional<std::vector<int64_t>> from_input = inference.ints(layer.inputs, 1);
+        if (!from_input) return {};
+        sizes = *from_input;
+    }
+    const int64_t parts = static_cast<int64_t>(layer.outputs.size());
+    if (sizes.empty()) {
+        if (length < 0) return {};
+        const int64_t part = (length + parts - 1) / parts;
+        for (int64_t i = 0, left = length; i < parts; ++i, left -= part) sizes.push_back(std::max<int64_t>(0, std::min(part, left)));
+    }
+    if (static_cast<int64_t>(sizes.size()) != parts) return {};
+    std::vector<Shape> shapes;
+    for (int64_t size : sizes) {
+        if (!within_bounds(size) || size < 0) return {};
+        Shape out = *x;
+        out[static_cast<size_t>(axis)] = size;
+        shapes.push_back(out);
+    }
+    return shapes;
+}
+
 }  // namespace
 
 // [SECTION] driver
@@ -510,6 +541,10 @@ void infer_onnx_shapes(Model& model, const OnnxShapeSeeds& seeds) {
                 if (!layer.outputs.empty()) inference.constants[layer.outputs[0]] = *value;
                 shape = value->shape();
             }
+        } else if (layer.type == "Split" && layer.unsupported_reason.empty()) {
+            std::vector<Shape> parts = split_shapes(inference, layer);
+            for (size_t i = 1; i < parts.size(); ++i) inference.shapes[layer.outputs[i]] = parts[i];
+            if (!parts.empty()) shape = parts[0];
         } else if (layer.unsupported_reason.empty()) {
             shape = inference.infer(layer);
         }
@@ -521,8 +556,10 @@ void infer_onnx_shapes(Model& model, const OnnxShapeSeeds& seeds) {
             layer.output_shape = *shape;
             inference.shapes[layer.outputs[0]] = *shape;
         }
-        // Secondary outputs (MaxPool indices, Dropout mask) are only known when declared.
+        // Secondary outputs (MaxPool indices, Dropout mask) are only known
+        // when declared (Split's are inferred above).
         for (size_t i = 1; i < layer.outputs.size(); ++i) {
+            if (inference.shapes.count(layer.outputs[i])) continue;
             auto found = declared.find(layer.outputs[i]);
             if (found != declared.end()) inference.shapes[layer.outputs[i]] = found->second;
         }

@@ -166,3 +166,9 @@ TEST_CASE("onnx opsets: the op table has one row per op and opset", "[engine][on
     }
     CHECK(ranges.size() > 60);
 }
+
+TEST_CASE("onnx opsets: Split's first output shape is inferred at read time", "[engine][onnx][opset]") {
+    CHECK(open_case("split_attribute_opset11").layers.at(0).output_shape == Shape{1, 1, 2, 2});
+    CHECK(open_case("split_input_opset13").layers.at(0).output_shape == Shape{1, 2, 2, 2});
+    CHECK(open_case("split_equal_opset13").layers.at(0).output_shape == Shape{1, 3, 2, 1});
+}
