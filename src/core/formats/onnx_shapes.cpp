@@ -6,7 +6,7 @@
 // stays rank-generic (3-D convolution shapes are shown though not run).
 //
 // [SECTION] bounds      dimensions bounded so no arithmetic overflows
-// [SECTION] inference   per-op rules (ShapeInference::infer_unchecked)
+// [SECTION] inference   per-op rules, one function per family of ops
 // [SECTION] driver      infer_onnx_shapes
 #include "core/formats/onnx_shapes.h"
 
@@ -97,6 +97,10 @@ public:
 
 private:
     std::optional<Shape> infer_unchecked(const Layer& layer) const;
+    std::optional<Shape> infer_elementwise(const Layer& layer, bool& handled) const;
+    std::optional<Shape> infer_windows_and_dense(const Layer& layer, bool& handled) const;
+    std::optional<Shape> infer_layout(const Layer& layer, bool& handled) const;
+    std::optional<Shape> infer_resize_and_reduce(const Layer& layer, bool& handled) const;
 };
 
 int64_t product(const Shape& shape, size_t begin, size_t end) {
@@ -173,11 +177,12 @@ std::optional<Shape> sliding_window(const Layer& layer, const Shape& x, const st
 
 // [SECTION] inference
 
-std::optional<Shape> ShapeInference::infer_unchecked(const Layer& layer) const {
+// same-shape and broadcasting ops; `handled` is false when `layer` is none of them.
+std::optional<Shape> ShapeInference::infer_elementwise(const Layer& layer, bool& handled) const {
+    handled = true;
     const std::string& op = layer.type;
     const std::vector<std::string>& in = layer.inputs;
     const Shape* x = shape(in, 0);
-
     static const std::set<std::string> same_shape_ops = {
         "Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "Elu", "Selu", "Celu", "Softplus", "Softsign",
         "HardSigmoid", "HardSwish", "Mish", "Gelu", "Clip", "Dropout", "Identity", "Exp", "Log", "Sqrt", "Abs",
@@ -204,6 +209,16 @@ std::optional<Shape> ShapeInference::infer_unchecked(const Layer& layer) const {
         }
         return result;
     }
+    handled = false;
+    return std::nullopt;
+}
+
+// Conv, ConvTranspose, pooling, Gemm, MatMul; `handled` is false when `layer` is none of them.
+std::optional<Shape> ShapeInference::infer_windows_and_dense(const Layer& layer, bool& handled) const {
+    handled = true;
+    const std::string& op = layer.type;
+    const std::vector<std::string>& in = layer.inputs;
+    const Shape* x = shape(in, 0);
     if (op == "Conv") {
         const Shape* w = shape(in, 1);
         if (!x || !w || w->size() < 3) return std::nullopt;
@@ -279,6 +294,16 @@ std::optional<Shape> ShapeInference::infer_unchecked(const Layer& layer) const {
         if (!b_vector) out.push_back(b_shape.back());
         return out;
     }
+    handled = false;
+    return std::nullopt;
+}
+
+// Flatten, Reshape, Transpose, Concat, Squeeze/Unsqueeze; `handled` is false when `layer` is none of them.
+std::optional<Shape> ShapeInference::infer_layout(const Layer& layer, bool& handled) const {
+    handled = true;
+    const std::string& op = layer.type;
+    const std::vector<std::string>& in = layer.inputs;
+    const Shape* x = shape(in, 0);
     if (op == "Flatten") {
         if (!x) return std::nullopt;
         int64_t axis = layer.attribute_int("axis", 1);
@@ -398,6 +423,16 @@ std::optional<Shape> ShapeInference::infer_unchecked(const Layer& layer) const {
         for (size_t i = 0; i < x->size(); ++i) if (!removed[i]) out.push_back((*x)[i]);
         return out;
     }
+    handled = false;
+    return std::nullopt;
+}
+
+// Pad, Resize/Upsample, Shape, Reduce*; `handled` is false when `layer` is none of them.
+std::optional<Shape> ShapeInference::infer_resize_and_reduce(const Layer& layer, bool& handled) const {
+    handled = true;
+    const std::string& op = layer.type;
+    const std::vector<std::string>& in = layer.inputs;
+    const Shape* x = shape(in, 0);
     if (op == "Pad") {
         if (!x) return std::nullopt;
         std::optional<std::vector<int64_t>> pads;
@@ -457,6 +492,17 @@ std::optional<Shape> ShapeInference::infer_unchecked(const Layer& layer) const {
             else if (keep) out.push_back(1);
         }
         return out;
+    }
+    handled = false;
+    return std::nullopt;
+}
+
+std::optional<Shape> ShapeInference::infer_unchecked(const Layer& layer) const {
+    for (auto part : {&ShapeInference::infer_elementwise, &ShapeInference::infer_windows_and_dense,
+                      &ShapeInference::infer_layout, &ShapeInference::infer_resize_and_reduce}) {
+        bool handled = false;
+        std::optional<Shape> shape = (this->*part)(layer, handled);
+        if (handled) return shape;
     }
     return std::nullopt;
 }
