@@ -41,7 +41,7 @@ std::string describe_size(uint64_t bytes) {
 }
 
 static std::string describe_model(const Model& model) {
-    std::string text = model.format + ", " + std::to_string(model.layers.size()) + " layers";
+    std::string text = std::string(model.format_name()) + ", " + std::to_string(model.layers.size()) + " layers";
     if (!model.has_architecture) text += " (weights only)";
     return text;
 }
@@ -244,7 +244,7 @@ std::string AppState::to_json() const {
     if (model_) {
         state["model"] = {
             {"file", file_to_json(*model_file_)},
-            {"format", model_->format},
+            {"format", model_->format_name()},
             {"producer", model_->producer},
             {"name", model_->name},
             {"layers", model_->layers.size()},

@@ -460,7 +460,7 @@ std::vector<int64_t> two_sides(const Layer& layer, const std::string& key, int64
 }  // namespace
 
 CompiledLayer compile_keras_layer(const Model& model, const Layer& layer) {
-    bool keras3 = model.format == "keras-v3" || model.producer_version.rfind("3", 0) == 0;
+    bool keras3 = model.is_keras3();
     KerasContext c{model, layer, weight_owner_of(model, layer), keras3};
     const std::string& type = layer.type;
     auto with_inputs = [&](CompiledLayer compiled) {

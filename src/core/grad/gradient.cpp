@@ -443,7 +443,7 @@ FusedActivation keras_fused(const Model& model, const Layer& layer) {
         fused.activation.softmax = true;
         return fused;
     }
-    bool keras3 = model.format == "keras-v3" || model.producer_version.rfind("3", 0) == 0;
+    bool keras3 = model.is_keras3();
     if (!activation_from_keras_name(name, keras3, fused.activation.activation)) throw UnsupportedError(concat("activation '", name, "'"));
     return fused;
 }
@@ -550,7 +550,7 @@ BackwardStep compile_keras(const Model& model, const Layer& layer, const PlanSte
         case OpKind::activation: {
             Activation a;
             if (type == "Activation") {
-                bool keras3 = model.format == "keras-v3" || model.producer_version.rfind("3", 0) == 0;
+                bool keras3 = model.is_keras3();
                 std::string name = layer.attribute_string("activation", "linear");
                 if (!activation_from_keras_name(name, keras3, a)) throw UnsupportedError(concat("activation '", name, "'"));
             } else if (type == "ReLU") {
@@ -736,10 +736,7 @@ BackwardStep compile_onnx(const Model& model, const Layer& layer, const PlanStep
             return activation_step(a);
         }
         case OpKind::softmax: {
-            int opset = 13;
-            for (const auto& [key, value] : model.metadata) {
-                if (key.find("opset") != std::string::npos) try { opset = std::stoi(value); } catch (...) {}
-            }
+            const int64_t opset = model.onnx_opset() > 0 ? model.onnx_opset() : 13;
             return softmax_step(layer.attribute_int("axis", opset >= 13 ? -1 : 1), opset < 13, type == "LogSoftmax");
         }
         case OpKind::prelu: return prelu_step(plan.run);
@@ -826,7 +823,7 @@ GradientEngine::~GradientEngine() = default;
 GradientEngine GradientEngine::build(const Model& model, const Engine& engine) {
     GradientEngine result;
     result.engine_ = &engine;
-    const bool onnx = model.format.rfind("onnx", 0) == 0;
+    const bool onnx = model.is_onnx();
     for (const PlanStep& plan : engine.plan_steps()) {
         try {
             result.steps_.push_back(std::make_shared<BackwardStep>(compile_step(model, engine, plan, onnx)));

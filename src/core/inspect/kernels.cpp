@@ -8,7 +8,7 @@ namespace convscope {
 
 namespace {
 
-bool is_onnx(const Model& model) { return model.format.rfind("onnx", 0) == 0; }
+bool is_onnx(const Model& model) { return model.is_onnx(); }
 
 const Weight* onnx_input_weight(const Layer& layer, size_t input_index) {
     if (layer.inputs.size() <= input_index) return nullptr;
