@@ -763,7 +763,7 @@ void describe_tensors(const TfliteSubgraph& subgraph, const std::vector<std::str
 
 Model build_model(const TfliteSubgraph& subgraph, Context& context) {
     Model model;
-    model.format = "tflite";
+    model.format = ModelFormat::tflite;
     model.producer = "tflite";
     model.layout = DataLayout::channels_last;
     model.name = subgraph.name;

@@ -31,7 +31,7 @@ Tensor int64_values(const std::vector<int64_t>& values) {
 // picked = Gather(data, indices); same = Identity(indices).
 Model two_input_model() {
     Model model;
-    model.format = "onnx";
+    model.format = ModelFormat::onnx;
     model.layout = DataLayout::channels_first;
     model.metadata["opset"] = "13";
     model.inputs = {ValueInfo{"data", {4}, DType::f32}, ValueInfo{"indices", {2}, DType::i64}};

@@ -69,7 +69,7 @@ void check_against_facts(const std::string& name) {
     INFO("fixture " << name);
     Model model = open_fixture(name);
     nlohmann::json facts = load_facts(name);
-    CHECK(model.format == "tflite");
+    CHECK(model.format == ModelFormat::tflite);
     CHECK(model.layout == DataLayout::channels_last);
     check_values(model.inputs, facts["inputs"]);
     check_values(model.outputs, facts["outputs"]);
@@ -111,7 +111,7 @@ TEST_CASE("tflite: magic check and registry", "[tflite]") {
     CHECK(looks_like_tflite(ByteSpan(bytes->data(), bytes->size())));
     std::vector<uint8_t> onnx_like = {0x08, 0x07, 0x12, 0x00, 0x3a, 0x00, 0x00, 0x00};
     CHECK_FALSE(looks_like_tflite(ByteSpan(onnx_like.data(), onnx_like.size())));
-    CHECK(open_model(bytes, "float_cnn.tflite").format == "tflite");
+    CHECK(open_model(bytes, "float_cnn.tflite").format == ModelFormat::tflite);
     CHECK(std::string(tflite_builtin_operator_name(3)) == "CONV_2D");
     CHECK(std::string(tflite_builtin_operator_name(150)) == "GELU");
     CHECK(std::string(tflite_builtin_operator_name(205)) == "REDUCE_WINDOW");
