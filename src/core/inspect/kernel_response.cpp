@@ -1,4 +1,4 @@
-#include "core/explain/kernel_response.h"
+#include "core/inspect/kernel_response.h"
 
 #include "core/base/error.h"
 #include "core/engine/builders.h"
