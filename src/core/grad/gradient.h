@@ -7,7 +7,8 @@
 //
 // The forward pass is the engine's own (run() with every value captured); the
 // backward pass walks the same steps in reverse, calling one backward
-// function per op family (backward_ops.h) and summing gradients of values
+// function per op family (backward_ops.h, built in backward_steps.cpp and
+// chosen per plan step in backward_select.cpp) and summing gradients of values
 // that feed several steps. Parameters a backward needs (kernels, strides,
 // pads, activation kinds) are read again from the Model's layers; operators
 // that only move elements (reshape, transpose, pad, crop, concat, gather,
