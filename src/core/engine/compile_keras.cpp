@@ -116,6 +116,15 @@ const Layer& weight_owner_of(const Model& model, const Layer& layer) {
     return layer;
 }
 
+}  // namespace
+
+KerasContext make_context(const Model& model, const Layer& layer) {
+    bool keras3 = model.format == "keras-v3" || model.producer_version.rfind("3", 0) == 0;
+    return KerasContext{model, layer, weight_owner_of(model, layer), keras3};
+}
+
+namespace {
+
 std::vector<float> floats_of(const Tensor& tensor) { return tensor.to_float_vector(); }
 
 int64_t single_axis(const Layer& layer, int64_t fallback) {
@@ -126,15 +135,24 @@ int64_t single_axis(const Layer& layer, int64_t fallback) {
 
 // [SECTION] dense, normalisation, activation layers, softmax -------------------------
 
-CompiledLayer compile_dense(const KerasContext& c) {
+KerasDenseParams resolve_dense_params(const KerasContext& c) {
+    KerasDenseParams p;
     const bool use_bias = c.layer.attribute_int("use_bias", 1) != 0;
-    const OutputActivation activation = keras_activation(c, c.layer.attribute_string("activation", "linear"));
-    const Tensor& kernel = *find_weight(c, "kernel", 0);
-    if (kernel.rank() != 2) throw UnsupportedError(concat("kernel has shape ", shape_to_string(kernel.shape())));
-    DenseStep step = make_dense_step(kernel, false);
-    if (use_bias) step.bias = floats_of(*find_weight(c, "bias", 1));
-    if (!step.bias.empty() && static_cast<int64_t>(step.bias.size()) != kernel.shape()[1]) throw UnsupportedError("bias size does not match");
-    step.activation = activation;
+    p.activation = keras_activation(c, c.layer.attribute_string("activation", "linear"));
+    p.kernel = find_weight(c, "kernel", 0);
+    if (p.kernel->rank() != 2) throw UnsupportedError(concat("kernel has shape ", shape_to_string(p.kernel->shape())));
+    p.bias = use_bias ? find_weight(c, "bias", 1) : nullptr;
+    if (p.bias && p.bias->element_count() != 0 && static_cast<int64_t>(p.bias->element_count()) != p.kernel->shape()[1]) {
+        throw UnsupportedError("bias size does not match");
+    }
+    return p;
+}
+
+CompiledLayer compile_dense(const KerasContext& c) {
+    const KerasDenseParams p = resolve_dense_params(c);
+    DenseStep step = make_dense_step(*p.kernel, false);
+    if (p.bias) step.bias = floats_of(*p.bias);
+    step.activation = p.activation;
     return single(c, OpKind::dense, [step](const Tensor& x) { return step.run(x); },
                   step.runs_in_place() ? "gemv-in-place" : "packed-gemm");
 }
@@ -215,6 +233,36 @@ CompiledLayer compile_layer_norm(const KerasContext& c) {
     });
 }
 
+// Activation (not softmax), ReLU, LeakyReLU, ELU.
+Activation resolve_activation_layer(const KerasContext& c) {
+    const Layer& layer = c.layer;
+    const std::string& type = layer.type;
+    Activation a;
+    if (type == "Activation") {
+        OutputActivation named = keras_activation(c, layer.attribute_string("activation", "linear"));
+        if (named.softmax) throw UnsupportedError("Activation('softmax') is a softmax layer");
+        return named.activation;
+    }
+    if (type == "ReLU") {
+        a.kind = ActivationKind::relu;
+        const AttributeValue* max_value = layer.attribute("max_value");
+        a.alpha = max_value && !std::holds_alternative<std::string>(*max_value) ? static_cast<float>(layer.attribute_float("max_value", 0))
+                                                                               : std::numeric_limits<float>::infinity();
+        a.beta = static_cast<float>(layer.attribute_float("negative_slope", 0.0));
+        a.gamma = static_cast<float>(layer.attribute_float("threshold", 0.0));
+    } else if (type == "LeakyReLU") {
+        a.kind = ActivationKind::leaky_relu;
+        // Keras 2 calls the slope alpha, Keras 3 negative_slope.
+        a.alpha = static_cast<float>(layer.attribute_float("alpha", layer.attribute_float("negative_slope", 0.3)));
+    } else if (type == "ELU") {
+        a.kind = ActivationKind::elu;
+        a.alpha = static_cast<float>(layer.attribute_float("alpha", 1.0));
+    } else {
+        throw UnsupportedError(concat("'", type, "' is not a Keras activation layer"));
+    }
+    return a;
+}
+
 CompiledLayer activation_step(const KerasContext& c, OutputActivation activation) {
     return single(c, OpKind::activation, [activation](const Tensor& input) {
         Tensor out = Tensor::zeros(DType::f32, input.shape());
@@ -243,37 +291,8 @@ CompiledLayer compile_softmax(const KerasContext& c) {
 
 // Activation(name): "softmax" is the softmax layer over the last axis.
 CompiledLayer compile_activation(const KerasContext& c) {
-    std::string name = c.layer.attribute_string("activation", "linear");
-    if (name == "softmax") return compile_softmax(c);
-    return activation_step(c, keras_activation(c, name));
-}
-
-CompiledLayer compile_relu(const KerasContext& c) {
-    const Layer& layer = c.layer;
-    OutputActivation a;
-    a.activation.kind = ActivationKind::relu;
-    const AttributeValue* max_value = layer.attribute("max_value");
-    a.activation.alpha = max_value && !std::holds_alternative<std::string>(*max_value)
-                             ? static_cast<float>(layer.attribute_float("max_value", 0))
-                             : std::numeric_limits<float>::infinity();
-    a.activation.beta = static_cast<float>(layer.attribute_float("negative_slope", 0.0));
-    a.activation.gamma = static_cast<float>(layer.attribute_float("threshold", 0.0));
-    return activation_step(c, a);
-}
-
-CompiledLayer compile_leaky_relu(const KerasContext& c) {
-    OutputActivation a;
-    a.activation.kind = ActivationKind::leaky_relu;
-    // Keras 2 calls the slope alpha, Keras 3 negative_slope.
-    a.activation.alpha = static_cast<float>(c.layer.attribute_float("alpha", c.layer.attribute_float("negative_slope", 0.3)));
-    return activation_step(c, a);
-}
-
-CompiledLayer compile_elu(const KerasContext& c) {
-    OutputActivation a;
-    a.activation.kind = ActivationKind::elu;
-    a.activation.alpha = static_cast<float>(c.layer.attribute_float("alpha", 1.0));
-    return activation_step(c, a);
+    if (c.layer.attribute_string("activation", "linear") == "softmax") return compile_softmax(c);
+    return activation_step(c, OutputActivation{false, resolve_activation_layer(c)});
 }
 
 CompiledLayer compile_prelu(const KerasContext& c) {
@@ -296,16 +315,26 @@ CompiledLayer compile_identity(const KerasContext& c) {
 
 // [SECTION] merges, reshaping, padding and cropping, resizing, rescaling ------------
 
-CompiledLayer compile_merge(const KerasContext& c, BinaryKind kind, bool average) {
+const std::unordered_map<std::string, KerasMergeParams>& merge_classes() {
+    static const std::unordered_map<std::string, KerasMergeParams> classes = {
+        {"Add", {BinaryKind::add, false}},           {"Subtract", {BinaryKind::subtract, false}},
+        {"Multiply", {BinaryKind::multiply, false}}, {"Average", {BinaryKind::add, true}},
+        {"Maximum", {BinaryKind::maximum, false}},   {"Minimum", {BinaryKind::minimum, false}},
+    };
+    return classes;
+}
+
+CompiledLayer compile_merge(const KerasContext& c) {
+    const KerasMergeParams p = keras_merge_params(c.layer);
     CompiledLayer compiled;
     compiled.op = OpKind::variadic;
     compiled.inputs = c.layer.inputs;
     if (c.layer.inputs.size() < 1) throw UnsupportedError("merge layer without inputs");
-    if (c.layer.type == "Subtract" && c.layer.inputs.size() != 2) throw UnsupportedError("Subtract needs exactly 2 inputs");
-    compiled.run = [kind, average](const StepInputs& inputs) {
+    if (p.kind == BinaryKind::subtract && c.layer.inputs.size() != 2) throw UnsupportedError("Subtract needs exactly 2 inputs");
+    compiled.run = [p](const StepInputs& inputs) {
         Tensor result = require_input(inputs, 0, "merge").to_float32();
-        for (size_t i = 1; i < inputs.size(); ++i) result = binary_op(kind, result, require_input(inputs, i, "merge").to_float32());
-        if (average) result = binary_op(BinaryKind::multiply, result, Tensor::from_floats({}, {1.0f / inputs.size()}));
+        for (size_t i = 1; i < inputs.size(); ++i) result = binary_op(p.kind, result, require_input(inputs, i, "merge").to_float32());
+        if (p.average) result = binary_op(BinaryKind::multiply, result, Tensor::from_floats({}, {1.0f / inputs.size()}));
         else if (inputs.size() == 1) result = Tensor(result);
         return std::vector<Tensor>{result};
     };
@@ -454,19 +483,13 @@ const std::unordered_map<std::string, KerasCompileFunction>& keras_compilers() {
             for (const char* name : names) t.emplace(name, function);
         };
         // Keras 1 spellings (Convolution2D, Deconvolution2D) and Keras 2/3 aliases (MaxPool2D) share entries.
-        add({"Conv2D", "Convolution2D"}, [](const KerasContext& c) { return compile_conv(c, ConvVariant::regular, false); });
-        add({"Conv1D", "Convolution1D"}, [](const KerasContext& c) { return compile_conv(c, ConvVariant::regular, true); });
-        add({"DepthwiseConv2D"}, [](const KerasContext& c) { return compile_conv(c, ConvVariant::depthwise, false); });
-        add({"DepthwiseConv1D"}, [](const KerasContext& c) { return compile_conv(c, ConvVariant::depthwise, true); });
-        add({"SeparableConv2D", "SeparableConvolution2D"}, [](const KerasContext& c) { return compile_conv(c, ConvVariant::separable, false); });
-        add({"SeparableConv1D", "SeparableConvolution1D"}, [](const KerasContext& c) { return compile_conv(c, ConvVariant::separable, true); });
+        add({"Conv2D", "Convolution2D", "Conv1D", "Convolution1D", "DepthwiseConv2D", "DepthwiseConv1D", "SeparableConv2D",
+             "SeparableConvolution2D", "SeparableConv1D", "SeparableConvolution1D"}, compile_conv);
         add({"Conv2DTranspose", "Convolution2DTranspose", "Deconvolution2D"}, [](const KerasContext& c) { return compile_conv_transpose(c, false); });
         add({"Conv1DTranspose", "Convolution1DTranspose"}, [](const KerasContext& c) { return compile_conv_transpose(c, true); });
         add({"Dense"}, compile_dense);
-        add({"MaxPooling2D", "MaxPool2D"}, [](const KerasContext& c) { return compile_pool(c, PoolKind::max, false); });
-        add({"AveragePooling2D", "AvgPool2D"}, [](const KerasContext& c) { return compile_pool(c, PoolKind::average, false); });
-        add({"MaxPooling1D", "MaxPool1D"}, [](const KerasContext& c) { return compile_pool(c, PoolKind::max, true); });
-        add({"AveragePooling1D", "AvgPool1D"}, [](const KerasContext& c) { return compile_pool(c, PoolKind::average, true); });
+        add({"MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D", "MaxPooling1D", "MaxPool1D", "AveragePooling1D",
+             "AvgPool1D"}, compile_pool);
         add({"GlobalAveragePooling2D", "GlobalAveragePooling1D", "GlobalAvgPool2D", "GlobalAvgPool1D"},
             [](const KerasContext& c) { return compile_global_pool(c, PoolKind::average); });
         add({"GlobalMaxPooling2D", "GlobalMaxPooling1D", "GlobalMaxPool2D", "GlobalMaxPool1D"},
@@ -474,9 +497,7 @@ const std::unordered_map<std::string, KerasCompileFunction>& keras_compilers() {
         add({"BatchNormalization"}, compile_batch_norm);
         add({"LayerNormalization"}, compile_layer_norm);
         add({"Activation"}, compile_activation);
-        add({"ReLU"}, compile_relu);
-        add({"LeakyReLU"}, compile_leaky_relu);
-        add({"ELU"}, compile_elu);
+        add({"ReLU", "LeakyReLU", "ELU"}, [](const KerasContext& c) { return activation_step(c, OutputActivation{false, resolve_activation_layer(c)}); });
         add({"Softmax"}, compile_softmax);
         add({"PReLU"}, compile_prelu);
         add({"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout",
@@ -484,12 +505,7 @@ const std::unordered_map<std::string, KerasCompileFunction>& keras_compilers() {
         add({"Flatten"}, compile_flatten);
         add({"Reshape"}, compile_reshape);
         add({"Permute"}, compile_permute);
-        add({"Add"}, [](const KerasContext& c) { return compile_merge(c, BinaryKind::add, false); });
-        add({"Subtract"}, [](const KerasContext& c) { return compile_merge(c, BinaryKind::subtract, false); });
-        add({"Multiply"}, [](const KerasContext& c) { return compile_merge(c, BinaryKind::multiply, false); });
-        add({"Average"}, [](const KerasContext& c) { return compile_merge(c, BinaryKind::add, true); });
-        add({"Maximum"}, [](const KerasContext& c) { return compile_merge(c, BinaryKind::maximum, false); });
-        add({"Minimum"}, [](const KerasContext& c) { return compile_merge(c, BinaryKind::minimum, false); });
+        add({"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}, compile_merge);
         add({"Concatenate"}, compile_concatenate);
         add({"ZeroPadding2D"}, [](const KerasContext& c) { return compile_zero_padding(c, false); });
         add({"ZeroPadding1D"}, [](const KerasContext& c) { return compile_zero_padding(c, true); });
@@ -509,12 +525,28 @@ const std::unordered_map<std::string, KerasCompileFunction>& keras_compilers() {
 
 CompiledLayer compile_keras_layer(const Model& model, const Layer& layer) {
     using namespace keras_compile;
-    bool keras3 = model.format == "keras-v3" || model.producer_version.rfind("3", 0) == 0;
-    KerasContext c{model, layer, weight_owner_of(model, layer), keras3};
+    const KerasContext c = make_context(model, layer);
     const auto& table = keras_compilers();
     auto found = table.find(layer.type);
     if (found == table.end()) throw UnsupportedError(concat("Keras layer class '", layer.type, "' is not supported"));
     return found->second(c);
+}
+
+KerasDenseParams keras_dense_params(const Model& model, const Layer& layer) {
+    if (layer.type != "Dense") throw UnsupportedError(concat("'", layer.type, "' is not a Dense layer"));
+    return keras_compile::resolve_dense_params(keras_compile::make_context(model, layer));
+}
+
+Activation keras_activation_layer_params(const Model& model, const Layer& layer) {
+    return keras_compile::resolve_activation_layer(keras_compile::make_context(model, layer));
+}
+
+int64_t keras_softmax_axis(const Layer& layer) { return keras_compile::single_axis(layer, -1); }
+
+KerasMergeParams keras_merge_params(const Layer& layer) {
+    auto found = keras_compile::merge_classes().find(layer.type);
+    if (found == keras_compile::merge_classes().end()) throw UnsupportedError(concat("'", layer.type, "' is not a Keras merge layer"));
+    return found->second;
 }
 
 }  // namespace convscope

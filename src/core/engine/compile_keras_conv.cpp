@@ -1,6 +1,8 @@
 // Keras convolutions (Conv1D/2D, depthwise, separable, transposed) and
 // pooling -> plan steps. Each compile function resolves the layer's config
 // once into a typed struct (the resolve_* functions), then builds from it.
+#include <unordered_map>
+
 #include "core/base/error.h"
 #include "core/engine/compile_keras_internal.h"
 
@@ -37,39 +39,46 @@ void apply_window(const KerasWindow& window, Conv2DGeometry& g) {
     g.dilation_w = window.dilations[1];
 }
 
-// A Conv1D/2D, DepthwiseConv1D/2D or SeparableConv1D/2D config, resolved.
-struct KerasConvConfig {
-    ConvVariant variant = ConvVariant::regular;
-    bool one_dimensional = false;
-    Conv2DGeometry geometry;  // kernel, strides, dilations; channels come from the weights
-    int64_t groups = 1;       // regular convolutions only
-    PaddingRule padding;
-    bool use_bias = true;
-    OutputActivation activation;
+struct ConvClass {
+    KerasConvVariant variant;
+    bool one_dimensional;
 };
 
-KerasConvConfig resolve_conv(const KerasContext& c, ConvVariant variant, bool one_dimensional) {
-    const Layer& layer = c.layer;
-    require_channels_last(layer);
-    KerasConvConfig config;
-    config.variant = variant;
-    config.one_dimensional = one_dimensional;
-    apply_window(resolve_window(layer, one_dimensional), config.geometry);
-    config.groups = layer.attribute_int("groups", 1);
-    config.padding = keras_padding(layer);
-    config.use_bias = layer.attribute_int("use_bias", 1) != 0;
-    config.activation = keras_activation(c, layer.attribute_string("activation", "linear"));
-    return config;
+// Keras 1 spellings (Convolution2D) next to Keras 2/3 ones.
+const std::unordered_map<std::string, ConvClass>& conv_classes() {
+    static const std::unordered_map<std::string, ConvClass> classes = {
+        {"Conv2D", {KerasConvVariant::regular, false}},
+        {"Convolution2D", {KerasConvVariant::regular, false}},
+        {"Conv1D", {KerasConvVariant::regular, true}},
+        {"Convolution1D", {KerasConvVariant::regular, true}},
+        {"DepthwiseConv2D", {KerasConvVariant::depthwise, false}},
+        {"DepthwiseConv1D", {KerasConvVariant::depthwise, true}},
+        {"SeparableConv2D", {KerasConvVariant::separable, false}},
+        {"SeparableConvolution2D", {KerasConvVariant::separable, false}},
+        {"SeparableConv1D", {KerasConvVariant::separable, true}},
+        {"SeparableConvolution1D", {KerasConvVariant::separable, true}},
+    };
+    return classes;
 }
 
-CompiledLayer depthwise_or_separable(const KerasContext& c, const KerasConvConfig& config, const Tensor* bias,
-                                     const std::vector<float>& bias_values) {
-    const bool separable = config.variant == ConvVariant::separable;
-    Conv2DGeometry g = config.geometry;
-    ConvStep step;
-    step.padding = config.padding;
-    step.one_dimensional = config.one_dimensional;
-    step.activation = config.activation;
+struct PoolClass {
+    PoolKind kind;
+    bool one_dimensional;
+};
+
+const std::unordered_map<std::string, PoolClass>& pool_classes() {
+    static const std::unordered_map<std::string, PoolClass> classes = {
+        {"MaxPooling2D", {PoolKind::max, false}},         {"MaxPool2D", {PoolKind::max, false}},
+        {"AveragePooling2D", {PoolKind::average, false}}, {"AvgPool2D", {PoolKind::average, false}},
+        {"MaxPooling1D", {PoolKind::max, true}},          {"MaxPool1D", {PoolKind::max, true}},
+        {"AveragePooling1D", {PoolKind::average, true}},  {"AvgPool1D", {PoolKind::average, true}},
+    };
+    return classes;
+}
+
+// Channels and groups from the depthwise (and pointwise) kernels.
+void resolve_depthwise_weights(const KerasContext& c, KerasConvParams& p) {
+    Conv2DGeometry& g = p.geometry;
     const int64_t taps = g.kernel_h * g.kernel_w;
     const Tensor& kernel = *find_weight(c, "depthwise_kernel", 0);
     if (kernel.rank() < 3) throw UnsupportedError(concat("depthwise kernel has shape ", shape_to_string(kernel.shape())));
@@ -77,92 +86,91 @@ CompiledLayer depthwise_or_separable(const KerasContext& c, const KerasConvConfi
     if (static_cast<int64_t>(kernel.element_count()) != taps * in_channels * multiplier) {
         throw UnsupportedError(concat("depthwise kernel shape ", shape_to_string(kernel.shape()), " does not match kernel_size"));
     }
+    p.kernel = &kernel;
     g.in_channels = in_channels;
     g.out_channels = in_channels * multiplier;
     g.groups = in_channels;
-    // to_float32 shares a float32 tensor's bytes: no transient copy.
-    const Tensor weights = kernel.to_float32();
-    if (!separable) {
-        if (bias && static_cast<int64_t>(bias_values.size()) != g.out_channels) throw UnsupportedError("bias size does not match");
-        step.kernel = std::make_shared<Conv2DKernel>(g, weights.f32(), bias ? bias_values.data() : nullptr);
-        return single(c, OpKind::conv2d, [step](const Tensor& x) { return step.run(x); }, step.kernel->algorithm());
-    }
-    ConvStep depth_step = step;
-    depth_step.activation = OutputActivation{};
-    depth_step.kernel = std::make_shared<Conv2DKernel>(g, weights.f32(), nullptr);
+    if (p.variant != KerasConvVariant::separable) return;
     const Tensor& pointwise = *find_weight(c, "pointwise_kernel", 1);
-    Conv2DGeometry pg;
+    Conv2DGeometry& pg = p.pointwise_geometry;
     pg.in_channels = g.out_channels;
     pg.out_channels = pointwise.shape().empty() ? 0 : pointwise.shape().back();
     if (static_cast<int64_t>(pointwise.element_count()) != pg.in_channels * pg.out_channels) {
         throw UnsupportedError(concat("pointwise kernel shape ", shape_to_string(pointwise.shape()), " does not match"));
     }
-    const Tensor pointwise_values = pointwise.to_float32();
+    p.pointwise = &pointwise;
+}
+
+void resolve_regular_weights(const KerasContext& c, KerasConvParams& p, int64_t groups) {
+    const size_t rank = p.one_dimensional ? 1 : 2;
+    const Tensor& kernel = *find_weight(c, "kernel", 0);
+    if (kernel.rank() != static_cast<int>(rank) + 2) {
+        throw UnsupportedError(concat("kernel has shape ", shape_to_string(kernel.shape()), ", expected rank ", rank + 2));
+    }
+    p.kernel = &kernel;
+    p.geometry.groups = groups;
+    p.geometry.in_channels = kernel.shape()[kernel.rank() - 2] * groups;
+    p.geometry.out_channels = kernel.shape().back();
+}
+
+CompiledLayer depthwise_or_separable(const KerasContext& c, const KerasConvParams& p, const std::vector<float>& bias_values) {
+    ConvStep step;
+    step.padding = p.padding;
+    step.one_dimensional = p.one_dimensional;
+    step.activation = p.activation;
+    // to_float32 shares a float32 tensor's bytes: no transient copy.
+    const Tensor weights = p.kernel->to_float32();
+    if (p.variant != KerasConvVariant::separable) {
+        step.kernel = std::make_shared<Conv2DKernel>(p.geometry, weights.f32(), p.bias ? bias_values.data() : nullptr);
+        return single(c, OpKind::conv2d, [step](const Tensor& x) { return step.run(x); }, step.kernel->algorithm());
+    }
+    ConvStep depth_step = step;
+    depth_step.activation = OutputActivation{};
+    depth_step.kernel = std::make_shared<Conv2DKernel>(p.geometry, weights.f32(), nullptr);
+    const Tensor pointwise_values = p.pointwise->to_float32();
     ConvStep point_step;
-    point_step.one_dimensional = config.one_dimensional;
+    point_step.one_dimensional = p.one_dimensional;
     point_step.activation = step.activation;
-    point_step.kernel = std::make_shared<Conv2DKernel>(pg, pointwise_values.f32(), bias ? bias_values.data() : nullptr);
+    point_step.kernel = std::make_shared<Conv2DKernel>(p.pointwise_geometry, pointwise_values.f32(),
+                                                       p.bias ? bias_values.data() : nullptr);
     return single(c, OpKind::separable_conv2d, [depth_step, point_step](const Tensor& x) {
         return point_step.run(depth_step.run(x));
     }, "depthwise + pointwise-gemm");
 }
 
-// A MaxPooling / AveragePooling 1-D or 2-D config, resolved.
-struct KerasPoolConfig {
-    Pool2DGeometry geometry;
-    PaddingRule padding;
-    bool one_dimensional = false;
-};
-
-KerasPoolConfig resolve_pool(const Layer& layer, bool one_dimensional) {
-    require_channels_last(layer);
-    size_t rank = one_dimensional ? 1 : 2;
-    std::vector<int64_t> pool = spatial(layer, "pool_size", rank, {2});
-    std::vector<int64_t> strides = layer.attribute_ints("strides", {});
-    if (strides.empty()) strides = pool;
-    if (strides.size() == 1) {
-        const int64_t value = strides[0];  // not a reference into the vector (see spatial())
-        strides.assign(rank, value);
-    }
-    if (one_dimensional) {
-        pool.insert(pool.begin(), 1);
-        strides.insert(strides.begin(), 1);
-    }
-    KerasPoolConfig config;
-    config.geometry.kernel_h = pool[0];
-    config.geometry.kernel_w = pool[1];
-    config.geometry.stride_h = strides[0];
-    config.geometry.stride_w = strides[1];
-    config.geometry.count_include_pad = false;
-    config.padding = keras_padding(layer);
-    config.one_dimensional = one_dimensional;
-    return config;
-}
-
 }  // namespace
 
-CompiledLayer compile_conv(const KerasContext& c, ConvVariant variant, bool one_dimensional) {
-    const KerasConvConfig config = resolve_conv(c, variant, one_dimensional);
-    const Tensor* bias = config.use_bias ? find_weight(c, "bias", variant == ConvVariant::separable ? 2 : 1) : nullptr;
-    std::vector<float> bias_values = bias ? floats_of(*bias) : std::vector<float>{};
-    if (variant != ConvVariant::regular) return depthwise_or_separable(c, config, bias, bias_values);
+KerasConvParams resolve_conv_params(const KerasContext& c) {
+    const Layer& layer = c.layer;
+    auto found = conv_classes().find(layer.type);
+    if (found == conv_classes().end()) throw UnsupportedError(concat("'", layer.type, "' is not a Keras convolution"));
+    require_channels_last(layer);
+    KerasConvParams p;
+    p.variant = found->second.variant;
+    p.one_dimensional = found->second.one_dimensional;
+    apply_window(resolve_window(layer, p.one_dimensional), p.geometry);
+    const int64_t groups = layer.attribute_int("groups", 1);
+    p.padding = keras_padding(layer);
+    const bool use_bias = layer.attribute_int("use_bias", 1) != 0;
+    p.activation = keras_activation(c, layer.attribute_string("activation", "linear"));
+    p.bias = use_bias ? find_weight(c, "bias", p.variant == KerasConvVariant::separable ? 2 : 1) : nullptr;
+    if (p.variant == KerasConvVariant::regular) resolve_regular_weights(c, p, groups);
+    else resolve_depthwise_weights(c, p);
+    const int64_t bias_length = p.variant == KerasConvVariant::separable ? p.pointwise_geometry.out_channels : p.geometry.out_channels;
+    if (p.bias && static_cast<int64_t>(p.bias->element_count()) != bias_length) throw UnsupportedError("bias size does not match");
+    return p;
+}
 
-    const size_t rank = one_dimensional ? 1 : 2;
-    const Tensor& kernel = *find_weight(c, "kernel", 0);
-    if (kernel.rank() != static_cast<int>(rank) + 2) {
-        throw UnsupportedError(concat("kernel has shape ", shape_to_string(kernel.shape()), ", expected rank ", rank + 2));
-    }
-    Conv2DGeometry g = config.geometry;
-    g.groups = config.groups;
-    g.in_channels = kernel.shape()[kernel.rank() - 2] * config.groups;
-    g.out_channels = kernel.shape().back();
-    if (bias && static_cast<int64_t>(bias_values.size()) != g.out_channels) throw UnsupportedError("bias size does not match");
+CompiledLayer compile_conv(const KerasContext& c) {
+    const KerasConvParams p = resolve_conv_params(c);
+    std::vector<float> bias_values = p.bias ? floats_of(*p.bias) : std::vector<float>{};
+    if (p.variant != KerasConvVariant::regular) return depthwise_or_separable(c, p, bias_values);
     ConvStep step;
-    step.padding = config.padding;
-    step.one_dimensional = one_dimensional;
-    step.activation = config.activation;
-    const Tensor weights = kernel.to_float32();
-    step.kernel = std::make_shared<Conv2DKernel>(g, weights.f32(), bias ? bias_values.data() : nullptr);
+    step.padding = p.padding;
+    step.one_dimensional = p.one_dimensional;
+    step.activation = p.activation;
+    const Tensor weights = p.kernel->to_float32();
+    step.kernel = std::make_shared<Conv2DKernel>(p.geometry, weights.f32(), p.bias ? bias_values.data() : nullptr);
     return single(c, OpKind::conv2d, [step](const Tensor& x) { return step.run(x); }, step.kernel->algorithm());
 }
 
@@ -212,14 +220,15 @@ CompiledLayer compile_conv_transpose(const KerasContext& c, bool one_dimensional
     return single(c, OpKind::conv_transpose2d, [step](const Tensor& x) { return step.run(x); }, "gemm + col2im");
 }
 
-CompiledLayer compile_pool(const KerasContext& c, PoolKind kind, bool one_dimensional) {
-    const KerasPoolConfig config = resolve_pool(c.layer, one_dimensional);
+
+CompiledLayer compile_pool(const KerasContext& c) {
+    const KerasPoolParams p = keras_pool_params(c.layer);
     PoolStep step;
-    step.kind = kind;
-    step.geometry = config.geometry;
-    step.padding = config.padding;
-    step.one_dimensional = config.one_dimensional;
-    return single(c, kind == PoolKind::max ? OpKind::max_pool2d : OpKind::avg_pool2d,
+    step.kind = p.kind;
+    step.geometry = p.geometry;
+    step.padding = p.padding;
+    step.one_dimensional = p.one_dimensional;
+    return single(c, p.kind == PoolKind::max ? OpKind::max_pool2d : OpKind::avg_pool2d,
                   [step](const Tensor& x) { return step.run(x); });
 }
 
@@ -243,5 +252,43 @@ CompiledLayer compile_global_pool(const KerasContext& c, PoolKind kind) {
     });
 }
 
+
 }  // namespace keras_compile
+
+bool is_keras_conv_class(const std::string& class_name) { return keras_compile::conv_classes().count(class_name) != 0; }
+
+KerasConvParams keras_conv_params(const Model& model, const Layer& layer) {
+    return keras_compile::resolve_conv_params(keras_compile::make_context(model, layer));
+}
+
+KerasPoolParams keras_pool_params(const Layer& layer) {
+    using namespace keras_compile;
+    auto found = pool_classes().find(layer.type);
+    if (found == pool_classes().end()) throw UnsupportedError(concat("'", layer.type, "' is not a Keras pooling layer"));
+    require_channels_last(layer);
+    const bool one_dimensional = found->second.one_dimensional;
+    size_t rank = one_dimensional ? 1 : 2;
+    std::vector<int64_t> pool = spatial(layer, "pool_size", rank, {2});
+    std::vector<int64_t> strides = layer.attribute_ints("strides", {});
+    if (strides.empty()) strides = pool;
+    if (strides.size() == 1) {
+        const int64_t value = strides[0];  // not a reference into the vector (see spatial())
+        strides.assign(rank, value);
+    }
+    if (one_dimensional) {
+        pool.insert(pool.begin(), 1);
+        strides.insert(strides.begin(), 1);
+    }
+    KerasPoolParams p;
+    p.kind = found->second.kind;
+    p.geometry.kernel_h = pool[0];
+    p.geometry.kernel_w = pool[1];
+    p.geometry.stride_h = strides[0];
+    p.geometry.stride_w = strides[1];
+    p.geometry.count_include_pad = false;
+    p.padding = keras_padding(layer);
+    p.one_dimensional = one_dimensional;
+    return p;
+}
+
 }  // namespace convscope

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/engine/builders.h"
+#include "core/engine/keras_params.h"
 #include "core/engine/plan.h"
 
 namespace convscope {
@@ -25,6 +26,9 @@ struct KerasContext {
 };
 
 using KerasCompileFunction = CompiledLayer (*)(const KerasContext&);
+
+// The context of `layer`: its weight owner (shared layers) and Keras version.
+KerasContext make_context(const Model& model, const Layer& layer);
 
 // A weight by name suffix ("/kernel"), else by get_weights() position when
 // no weight carries a recognisable name. Throws when required and absent.
@@ -43,11 +47,12 @@ PaddingRule keras_padding(const Layer& layer);
 CompiledLayer single(const KerasContext& c, OpKind op, std::function<Tensor(const Tensor&)> function,
                      std::string algorithm = "");
 
-// Convolutions and pooling (compile_keras_conv.cpp).
-enum class ConvVariant { regular, depthwise, separable };
-CompiledLayer compile_conv(const KerasContext& c, ConvVariant variant, bool one_dimensional);
+// Convolutions and pooling (compile_keras_conv.cpp). compile_conv and
+// compile_pool serve every class name keras_conv_params / keras_pool_params know.
+KerasConvParams resolve_conv_params(const KerasContext& c);
+CompiledLayer compile_conv(const KerasContext& c);
 CompiledLayer compile_conv_transpose(const KerasContext& c, bool one_dimensional);
-CompiledLayer compile_pool(const KerasContext& c, PoolKind kind, bool one_dimensional);
+CompiledLayer compile_pool(const KerasContext& c);
 CompiledLayer compile_global_pool(const KerasContext& c, PoolKind kind);
 
 }  // namespace keras_compile

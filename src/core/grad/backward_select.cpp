@@ -9,6 +9,7 @@
 #include <map>
 
 #include "core/base/error.h"
+#include "core/engine/keras_params.h"
 #include "core/grad/backward_steps.h"
 #include "core/ops/tensor_ops.h"
 
@@ -32,149 +33,45 @@ std::vector<int64_t> expand(std::vector<int64_t> values, size_t rank, int64_t fa
     return values;
 }
 
-const Tensor& keras_weight(const Layer& owner, const std::string& suffix, int position) {
-    if (const Weight* w = owner.weight(suffix)) return w->tensor;
-    bool any_named = false;
-    for (const Weight& w : owner.weights) {
-        for (const char* hint : {"kernel", "bias", "gamma", "moving", "alpha"}) any_named = any_named || w.name.find(hint) != std::string::npos;
-    }
-    if (!any_named && position >= 0 && position < static_cast<int>(owner.weights.size())) return owner.weights[static_cast<size_t>(position)].tensor;
-    throw UnsupportedError(concat("weight '", suffix, "' not found (the layer has ", owner.weights.size(), " weights)"));
-}
+// Every Keras parameter comes from the compiler's resolvers (keras_params.h):
+// the geometry, weights and activation are those the forward step runs with.
 
-FusedActivation keras_fused(const Model& model, const Layer& layer) {
-    FusedActivation fused;
-    std::string name = layer.attribute_string("activation", "linear");
-    if (name == "softmax") {
-        fused.activation.softmax = true;
-        return fused;
-    }
-    bool keras3 = model.format == "keras-v3" || model.producer_version.rfind("3", 0) == 0;
-    if (!activation_from_keras_name(name, keras3, fused.activation.activation)) throw UnsupportedError(concat("activation '", name, "'"));
-    return fused;
-}
-
-PaddingRule keras_padding(const Layer& layer) {
-    std::string padding = layer.attribute_string("padding", "valid");
-    PaddingRule rule;
-    if (padding == "same") rule.kind = PaddingRule::Kind::same_upper;
-    else if (padding == "causal") rule.kind = PaddingRule::Kind::causal;
-    else if (padding != "valid") throw UnsupportedError(concat("padding '", padding, "'"));
-    return rule;
-}
-
-BackwardStep keras_conv(const Model& model, const Layer& layer, const Layer& owner, bool one_d) {
-    if (layer.attribute_string("data_format", "channels_last") != "channels_last") throw UnsupportedError("channels_first Keras convolution");
-    const bool depthwise = layer.type.find("Depthwise") != std::string::npos;
-    const bool separable = layer.type.find("Separable") != std::string::npos;
-    size_t rank = one_d ? 1 : 2;
-    std::vector<int64_t> kernel = expand(layer.attribute_ints("kernel_size", {}), rank, 1, one_d);
-    std::vector<int64_t> strides = expand(layer.attribute_ints("strides", {}), rank, 1, one_d);
-    std::vector<int64_t> dilations = expand(layer.attribute_ints("dilation_rate", {}), rank, 1, one_d);
-    Conv2DGeometry g;
-    g.kernel_h = kernel[0]; g.kernel_w = kernel[1];
-    g.stride_h = strides[0]; g.stride_w = strides[1];
-    g.dilation_h = dilations[0]; g.dilation_w = dilations[1];
-    bool use_bias = layer.attribute_int("use_bias", 1) != 0;
-    std::vector<float> bias = use_bias ? keras_weight(owner, "bias", separable ? 2 : 1).to_float_vector() : std::vector<float>{};
-    PaddingRule padding = keras_padding(layer);
+BackwardStep keras_conv(const Model& model, const Layer& layer) {
+    const KerasConvParams p = keras_conv_params(model, layer);
+    std::vector<float> bias = p.bias ? p.bias->to_float_vector() : std::vector<float>{};
+    const bool separable = p.variant == KerasConvVariant::separable;
     std::vector<ConvStage> stages;
-    if (depthwise || separable) {
-        const Tensor& k = keras_weight(owner, "depthwise_kernel", 0);
-        if (k.rank() < 3) throw UnsupportedError("depthwise kernel rank");
-        g.in_channels = k.shape()[k.rank() - 2];
-        g.out_channels = g.in_channels * k.shape().back();
-        g.groups = g.in_channels;
-        stages.push_back(make_stage(g, k.to_float_vector(), separable ? std::vector<float>{} : bias, padding));
-        if (separable) {
-            const Tensor& p = keras_weight(owner, "pointwise_kernel", 1);
-            Conv2DGeometry pg;
-            pg.in_channels = g.out_channels;
-            pg.out_channels = p.shape().back();
-            stages.push_back(make_stage(pg, p.to_float_vector(), bias, PaddingRule{}));
-        }
-    } else {
-        const Tensor& k = keras_weight(owner, "kernel", 0);
-        g.groups = layer.attribute_int("groups", 1);
-        g.in_channels = k.shape()[k.rank() - 2] * g.groups;
-        g.out_channels = k.shape().back();
-        stages.push_back(make_stage(g, k.to_float_vector(), bias, padding));
-    }
-    return conv_backward(std::move(stages), keras_fused(model, layer), one_d, false);
+    // Regular kernels are stored in the canonical layout; depthwise ones
+    // [kh, kw, in, multiplier] are the canonical layout for groups == in.
+    stages.push_back(make_stage(p.geometry, p.kernel->to_float_vector(), separable ? std::vector<float>{} : bias, p.padding));
+    if (separable) stages.push_back(make_stage(p.pointwise_geometry, p.pointwise->to_float_vector(), bias, PaddingRule{}));
+    return conv_backward(std::move(stages), FusedActivation{p.activation}, p.one_dimensional, false);
 }
 
 BackwardStep keras_backward(const Model& model, const Layer& layer, const PlanStep& plan) {
-    const Layer* owner = &layer;
-    std::string shared = layer.attribute_string("shares_weights_with", "");
-    if (!shared.empty() && layer.weights.empty()) {
-        owner = model.find_layer(shared);
-        if (!owner) throw UnsupportedError(concat("shares weights with missing '", shared, "'"));
-    }
-    const std::string& type = layer.type;
     switch (plan.op) {
         case OpKind::conv2d:
-        case OpKind::separable_conv2d:
-            return keras_conv(model, layer, *owner, type.find("1D") != std::string::npos);
+        case OpKind::separable_conv2d: return keras_conv(model, layer);
         case OpKind::dense: {
-            const Tensor& k = keras_weight(*owner, "kernel", 0);
-            if (k.rank() != 2) throw UnsupportedError("Dense kernel rank");
-            std::vector<float> bias = layer.attribute_int("use_bias", 1) ? keras_weight(*owner, "bias", 1).to_float_vector() : std::vector<float>{};
-            return dense_backward(k.to_float_vector(), k.shape()[0], k.shape()[1], bias, keras_fused(model, layer), false);
+            const KerasDenseParams p = keras_dense_params(model, layer);
+            std::vector<float> bias = p.bias ? p.bias->to_float_vector() : std::vector<float>{};
+            return dense_backward(p.kernel->to_float_vector(), p.kernel->shape()[0], p.kernel->shape()[1], bias,
+                                  FusedActivation{p.activation}, false);
         }
         case OpKind::max_pool2d:
         case OpKind::avg_pool2d: {
-            bool one_d = type.find("1D") != std::string::npos;
-            size_t rank = one_d ? 1 : 2;
-            std::vector<int64_t> pool = expand(layer.attribute_ints("pool_size", {}), rank, 2, false);
-            std::vector<int64_t> strides = layer.attribute_ints("strides", {});
-            strides = strides.empty() ? pool : expand(strides, rank, 1, false);
-            if (one_d) { pool.insert(pool.begin(), 1); strides.insert(strides.begin(), 1); }
-            Pool2DGeometry g;
-            g.kernel_h = pool[0]; g.kernel_w = pool[1];
-            g.stride_h = strides[0]; g.stride_w = strides[1];
-            return pool_backward(plan.op == OpKind::max_pool2d ? PoolKind::max : PoolKind::average, g, keras_padding(layer), one_d, false);
+            const KerasPoolParams p = keras_pool_params(layer);
+            return pool_backward(p.kind, p.geometry, p.padding, p.one_dimensional, false);
         }
         case OpKind::global_avg_pool:
         case OpKind::global_max_pool:
             return reduction_backward(plan.op == OpKind::global_max_pool ? ReduceKind::max : ReduceKind::mean,
                                       [](const Tensor& x) { return spatial_axes(x, false); });
-        case OpKind::activation: {
-            Activation a;
-            if (type == "Activation") {
-                bool keras3 = model.format == "keras-v3" || model.producer_version.rfind("3", 0) == 0;
-                std::string name = layer.attribute_string("activation", "linear");
-                if (!activation_from_keras_name(name, keras3, a)) throw UnsupportedError(concat("activation '", name, "'"));
-            } else if (type == "ReLU") {
-                a.kind = ActivationKind::relu;
-                const AttributeValue* max_value = layer.attribute("max_value");
-                a.alpha = max_value && !std::holds_alternative<std::string>(*max_value) ? static_cast<float>(layer.attribute_float("max_value", 0))
-                                                                                       : std::numeric_limits<float>::infinity();
-                a.beta = static_cast<float>(layer.attribute_float("negative_slope", 0.0));
-                a.gamma = static_cast<float>(layer.attribute_float("threshold", 0.0));
-            } else if (type == "LeakyReLU") {
-                a.kind = ActivationKind::leaky_relu;
-                a.alpha = static_cast<float>(layer.attribute_float("alpha", layer.attribute_float("negative_slope", 0.3)));
-            } else if (type == "ELU") {
-                a.kind = ActivationKind::elu;
-                a.alpha = static_cast<float>(layer.attribute_float("alpha", 1.0));
-            } else {
-                throw UnsupportedError(concat("no backward for activation layer ", type));
-            }
-            return activation_step(a);
-        }
-        case OpKind::softmax: {
-            std::vector<int64_t> axes = layer.attribute_ints("axis", {-1});
-            if (axes.size() != 1) throw UnsupportedError("softmax over several axes");
-            return softmax_step(axes[0], false, false);
-        }
+        case OpKind::activation: return activation_step(keras_activation_layer_params(model, layer));
+        case OpKind::softmax: return softmax_step(keras_softmax_axis(layer), false, false);
         case OpKind::variadic: {
-            if (type == "Add") return merge_backward(BinaryKind::add, false);
-            if (type == "Subtract") return merge_backward(BinaryKind::subtract, false);
-            if (type == "Multiply") return merge_backward(BinaryKind::multiply, false);
-            if (type == "Average") return merge_backward(BinaryKind::add, true);
-            if (type == "Maximum") return merge_backward(BinaryKind::maximum, false);
-            if (type == "Minimum") return merge_backward(BinaryKind::minimum, false);
-            throw UnsupportedError(concat("no backward for merge layer ", type));
+            const KerasMergeParams p = keras_merge_params(layer);
+            return merge_backward(p.kind, p.average);
         }
         case OpKind::prelu: return prelu_step(plan.run);
         default: break;

@@ -1,0 +1,66 @@
+// Typed parameters of the Keras layer kinds whose geometry other modules
+// need (gradients, kernel response, kernels, FLOPs), resolved from the
+// layer's config in one place: the Keras compiler builds its steps from
+// these same functions, so every reader sees what the engine runs.
+//
+// Each resolver throws UnsupportedError with the reason when the layer is
+// not of its kind or its config cannot be run.
+#pragma once
+
+#include <optional>
+
+#include "core/engine/builders.h"
+#include "core/model/model.h"
+#include "core/ops/elementwise.h"
+
+namespace convscope {
+
+enum class KerasConvVariant { regular, depthwise, separable };
+
+// Conv1D/2D, DepthwiseConv1D/2D, SeparableConv1D/2D (and Keras 1 names).
+struct KerasConvParams {
+    KerasConvVariant variant = KerasConvVariant::regular;
+    bool one_dimensional = false;       // 1-D layers: height 1 in `geometry`
+    Conv2DGeometry geometry;            // complete: channels and groups from the kernel
+    PaddingRule padding;
+    OutputActivation activation;        // applied after the last stage
+    // The layer's weights as stored. kernel: [kh, kw, in/groups, out] (the
+    // canonical layout of core/ops/conv.h), depthwise [kh, kw, in, multiplier]
+    // (the same memory order for groups == in). 1-D kernels have no kh axis.
+    const Tensor* kernel = nullptr;
+    const Tensor* pointwise = nullptr;  // separable: [1, (1,) in * multiplier, out]
+    Conv2DGeometry pointwise_geometry;  // separable only
+    const Tensor* bias = nullptr;       // out channels of the last stage; null when use_bias is false
+};
+
+// MaxPooling/AveragePooling 1-D and 2-D.
+struct KerasPoolParams {
+    PoolKind kind = PoolKind::max;
+    Pool2DGeometry geometry;  // pads come from `padding` per run
+    PaddingRule padding;
+    bool one_dimensional = false;
+};
+
+struct KerasDenseParams {
+    const Tensor* kernel = nullptr;  // [in, out]
+    const Tensor* bias = nullptr;    // null when use_bias is false
+    OutputActivation activation;
+};
+
+// Add, Subtract, Multiply, Average, Maximum, Minimum: a left fold of `kind`.
+struct KerasMergeParams {
+    BinaryKind kind = BinaryKind::add;
+    bool average = false;
+};
+
+bool is_keras_conv_class(const std::string& class_name);
+KerasConvParams keras_conv_params(const Model& model, const Layer& layer);
+KerasPoolParams keras_pool_params(const Layer& layer);
+KerasDenseParams keras_dense_params(const Model& model, const Layer& layer);
+// Activation (not "softmax"), ReLU, LeakyReLU, ELU layers.
+Activation keras_activation_layer_params(const Model& model, const Layer& layer);
+// Softmax layer (and Activation("softmax")): the axis.
+int64_t keras_softmax_axis(const Layer& layer);
+KerasMergeParams keras_merge_params(const Layer& layer);
+
+}  // namespace convscope
