@@ -144,15 +144,20 @@ KerasConvParams resolve_conv_params(const KerasContext& c) {
     const Layer& layer = c.layer;
     auto found = conv_classes().find(layer.type);
     if (found == conv_classes().end()) throw UnsupportedError(concat("'", layer.type, "' is not a Keras convolution"));
-    require_channels_last(layer);
     KerasConvParams p;
+    p.channels_first = layer.attribute_string("data_format", "channels_last") != "channels_last";
     p.variant = found->second.variant;
     p.one_dimensional = found->second.one_dimensional;
     apply_window(resolve_window(layer, p.one_dimensional), p.geometry);
     const int64_t groups = layer.attribute_int("groups", 1);
     p.padding = keras_padding(layer);
     const bool use_bias = layer.attribute_int("use_bias", 1) != 0;
-    p.activation = keras_activation(c, layer.attribute_string("activation", "linear"));
+    const std::string activation = layer.attribute_string("activation", "linear");
+    try {
+        p.activation = keras_activation(c, activation);
+    } catch (const UnsupportedError&) {
+        p.unsupported_activation = activation;
+    }
     p.bias = use_bias ? find_weight(c, "bias", p.variant == KerasConvVariant::separable ? 2 : 1) : nullptr;
     if (p.variant == KerasConvVariant::regular) resolve_regular_weights(c, p, groups);
     else resolve_depthwise_weights(c, p);
@@ -163,6 +168,10 @@ KerasConvParams resolve_conv_params(const KerasContext& c) {
 
 CompiledLayer compile_conv(const KerasContext& c) {
     const KerasConvParams p = resolve_conv_params(c);
+    if (p.channels_first) require_channels_last(c.layer);
+    if (!p.unsupported_activation.empty()) {
+        throw UnsupportedError(concat("activation '", p.unsupported_activation, "' is not supported"));
+    }
     std::vector<float> bias_values = p.bias ? floats_of(*p.bias) : std::vector<float>{};
     if (p.variant != KerasConvVariant::regular) return depthwise_or_separable(c, p, bias_values);
     ConvStep step;

@@ -4,10 +4,12 @@
 // these same functions, so every reader sees what the engine runs.
 //
 // Each resolver throws UnsupportedError with the reason when the layer is
-// not of its kind or its config cannot be run.
+// not of its kind or its config cannot be run (KerasConvParams records
+// data_format and an unknown activation instead, see there).
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "core/engine/builders.h"
 #include "core/model/model.h"
@@ -24,6 +26,10 @@ struct KerasConvParams {
     Conv2DGeometry geometry;            // complete: channels and groups from the kernel
     PaddingRule padding;
     OutputActivation activation;        // applied after the last stage
+    // Readers that need only the kernels and geometry (kernel response) take
+    // layers the engine cannot run; these say why it cannot.
+    bool channels_first = false;        // data_format="channels_first": not run
+    std::string unsupported_activation; // non-empty: an activation name the engine lacks
     // The layer's weights as stored. kernel: [kh, kw, in/groups, out] (the
     // canonical layout of core/ops/conv.h), depthwise [kh, kw, in, multiplier]
     // (the same memory order for groups == in). 1-D kernels have no kh axis.

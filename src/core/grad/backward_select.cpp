@@ -38,6 +38,8 @@ std::vector<int64_t> expand(std::vector<int64_t> values, size_t rank, int64_t fa
 
 BackwardStep keras_conv(const Model& model, const Layer& layer) {
     const KerasConvParams p = keras_conv_params(model, layer);
+    if (p.channels_first) throw UnsupportedError("channels_first Keras convolution");
+    if (!p.unsupported_activation.empty()) throw UnsupportedError(concat("activation '", p.unsupported_activation, "'"));
     std::vector<float> bias = p.bias ? p.bias->to_float_vector() : std::vector<float>{};
     const bool separable = p.variant == KerasConvVariant::separable;
     std::vector<ConvStage> stages;

@@ -36,16 +36,6 @@ Tensor float_copy(const Tensor& t) {
     return out;
 }
 
-PadPair resolve_padding(const PaddingRule& rule, bool height, int64_t size, int64_t kernel, int64_t stride, int64_t dilation) {
-    switch (rule.kind) {
-        case PaddingRule::Kind::explicit_pads: return height ? PadPair{rule.top, rule.bottom} : PadPair{rule.left, rule.right};
-        case PaddingRule::Kind::same_upper: return same_padding(size, kernel, stride, dilation, true);
-        case PaddingRule::Kind::same_lower: return same_padding(size, kernel, stride, dilation, false);
-        case PaddingRule::Kind::causal: return height ? PadPair{0, 0} : PadPair{(kernel - 1) * dilation, 0};
-    }
-    return {};
-}
-
 // An activation tensor as NHWC [n, h, w, c] (1-D: h = 1), whatever the layout.
 Tensor as_nhwc(const Tensor& t, bool one_d, bool channels_first) {
     Tensor x = t.to_float32();

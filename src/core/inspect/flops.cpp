@@ -1,5 +1,7 @@
 #include "core/inspect/flops.h"
 
+#include "core/inspect/kernels.h"
+
 #include <algorithm>
 #include <string>
 
@@ -15,14 +17,9 @@ bool counted_type(const Model& model, const Layer& layer, const Weight** weight,
         if (layer.type != "Conv" && layer.type != "ConvTranspose" && layer.type != "Gemm" && layer.type != "MatMul") {
             return false;
         }
-        auto input_weight = [&](size_t index) -> const Weight* {
-            if (layer.inputs.size() <= index) return nullptr;
-            for (const Weight& w : layer.weights) if (w.name == layer.inputs[index]) return &w;
-            return nullptr;
-        };
-        *weight = input_weight(1);
-        if (!*weight && layer.type == "MatMul") *weight = input_weight(0);
-        *bias = input_weight(2);
+        *weight = onnx_input_weight(layer, 1);
+        if (!*weight && layer.type == "MatMul") *weight = onnx_input_weight(layer, 0);
+        *bias = onnx_input_weight(layer, 2);
         return true;
     }
     const std::string& type = layer.type;

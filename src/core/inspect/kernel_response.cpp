@@ -2,8 +2,55 @@
 
 #include "core/base/error.h"
 #include "core/engine/builders.h"
+#include "core/engine/keras_params.h"
+#include "core/inspect/kernels.h"
 
 namespace convscope {
+
+namespace {
+
+// Strides, dilations and padding of a 2-D convolution, as its layer resolves them.
+struct ConvWindow {
+    int64_t stride_h = 1, stride_w = 1;
+    int64_t dilation_h = 1, dilation_w = 1;
+    PaddingRule padding;
+};
+
+// Keras: the compiler's own resolver (keras_params.h).
+ConvWindow keras_window(const Model& model, const Layer& layer) {
+    const KerasConvParams p = keras_conv_params(model, layer);
+    return ConvWindow{p.geometry.stride_h, p.geometry.stride_w, p.geometry.dilation_h, p.geometry.dilation_w, p.padding};
+}
+
+// ONNX Conv: strides, dilations, auto_pad / pads.
+ConvWindow onnx_window(const Layer& layer) {
+    ConvWindow window;
+    std::vector<int64_t> strides = layer.attribute_ints("strides", {1, 1});
+    std::vector<int64_t> dilations = layer.attribute_ints("dilations", {1, 1});
+    if (strides.size() == 1) strides.push_back(strides[0]);
+    if (dilations.size() == 1) dilations.push_back(dilations[0]);
+    window.stride_h = strides[0];
+    window.stride_w = strides[1];
+    window.dilation_h = dilations[0];
+    window.dilation_w = dilations[1];
+    std::string auto_pad = layer.attribute_string("auto_pad", "NOTSET");
+    if (auto_pad == "SAME_UPPER") {
+        window.padding.kind = PaddingRule::Kind::same_upper;
+    } else if (auto_pad == "SAME_LOWER") {
+        window.padding.kind = PaddingRule::Kind::same_lower;
+    } else if (auto_pad != "VALID") {
+        std::vector<int64_t> pads = layer.attribute_ints("pads", {0, 0, 0, 0});
+        if (pads.size() == 4) {
+            window.padding.top = pads[0];
+            window.padding.left = pads[1];
+            window.padding.bottom = pads[2];
+            window.padding.right = pads[3];
+        }
+    }
+    return window;
+}
+
+}  // namespace
 
 Tensor convolve_single_kernel(const Model& model, const Layer& layer, const Tensor& input_any,
                               const KernelResponseRequest& request) {
@@ -17,62 +64,37 @@ Tensor convolve_single_kernel(const Model& model, const Layer& layer, const Tens
     auto at = [&](int64_t y, int64_t x, int64_t c) {
         return onnx ? input.f32()[(c * h + y) * w + x] : input.f32()[(y * w + x) * channels + c];
     };
-    const Weight* kernel_weight = nullptr;
-    for (const char* suffix : {"depthwise_kernel", "kernel"}) if (!kernel_weight) kernel_weight = layer.weight(suffix);
-    if (onnx && layer.inputs.size() > 1) for (const Weight& w8 : layer.weights) if (w8.name == layer.inputs[1]) kernel_weight = &w8;
-    if (!kernel_weight || kernel_weight->tensor.rank() != 4) throw UnsupportedError(concat("layer '", layer.name, "' has no 2-D convolution kernel"));
-    Tensor kernel = kernel_weight->tensor.to_float32();
-    const Shape& ks = kernel.shape();
-    bool depthwise = layer.type == "DepthwiseConv2D";
-    int64_t groups = onnx ? layer.attribute_int("group", 1) : depthwise ? channels : layer.attribute_int("groups", 1);
-    int64_t kh = onnx ? ks[2] : ks[0], kw = onnx ? ks[3] : ks[1];
-    int64_t cig = onnx ? ks[1] : (depthwise ? 1 : ks[2]);
-    int64_t cout = onnx ? ks[0] : (depthwise ? ks[2] * ks[3] : ks[3]);
-    if (request.output_channel < 0 || request.output_channel >= cout) {
-        throw Error(concat("kernel response: output channel ", request.output_channel, " of ", cout));
+    // The kernels in their stored layout (kernels.h), the window from the layer's resolver.
+    const std::optional<ConvKernels> kernels = conv_kernels(model, layer);
+    if (!kernels) throw UnsupportedError(concat("layer '", layer.name, "' has no 2-D convolution kernel"));
+    const ConvWindow window = onnx ? onnx_window(layer) : keras_window(model, layer);
+    const int64_t kh = kernels->height, kw = kernels->width, cig = kernels->in_channels_per_group();
+    if (request.output_channel < 0 || request.output_channel >= kernels->out_channels) {
+        throw Error(concat("kernel response: output channel ", request.output_channel, " of ", kernels->out_channels));
     }
-    if (cig * groups != channels) throw Error(concat("kernel response: the kernel reads ", cig * groups, " channels, the image has ", channels));
-    int64_t group = request.output_channel / (cout / groups);
-    std::vector<int64_t> strides = layer.attribute_ints(onnx ? "strides" : "strides", {1, 1});
-    std::vector<int64_t> dilations = layer.attribute_ints(onnx ? "dilations" : "dilation_rate", {1, 1});
-    if (strides.size() == 1) strides.push_back(strides[0]);
-    if (dilations.size() == 1) dilations.push_back(dilations[0]);
-    PadPair ph, pw;
-    if (onnx) {
-        std::string auto_pad = layer.attribute_string("auto_pad", "NOTSET");
-        if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-            ph = same_padding(h, kh, strides[0], dilations[0], auto_pad == "SAME_UPPER");
-            pw = same_padding(w, kw, strides[1], dilations[1], auto_pad == "SAME_UPPER");
-        } else if (auto_pad != "VALID") {
-            std::vector<int64_t> pads = layer.attribute_ints("pads", {0, 0, 0, 0});
-            if (pads.size() == 4) { ph = {pads[0], pads[2]}; pw = {pads[1], pads[3]}; }
-        }
-    } else if (layer.attribute_string("padding", "valid") == "same") {
-        ph = same_padding(h, kh, strides[0], dilations[0]);
-        pw = same_padding(w, kw, strides[1], dilations[1]);
+    if (kernels->in_channels != channels) {
+        throw Error(concat("kernel response: the kernel reads ", kernels->in_channels, " channels, the image has ", channels));
     }
-    int64_t oh = conv_output_size(h, kh, strides[0], dilations[0], ph.begin, ph.end);
-    int64_t ow = conv_output_size(w, kw, strides[1], dilations[1], pw.begin, pw.end);
-    auto weight_at = [&](int64_t y, int64_t x, int64_t ic_in_group) {
-        if (onnx) return kernel.f32()[((request.output_channel * cig + ic_in_group) * kh + y) * kw + x];
-        if (depthwise) return kernel.f32()[(y * kw + x) * cout + request.output_channel];
-        return kernel.f32()[((y * kw + x) * cig + ic_in_group) * cout + request.output_channel];
-    };
+    const int64_t first_channel = kernels->first_input_channel(request.output_channel);
+    PadPair ph = resolve_padding(window.padding, true, h, kh, window.stride_h, window.dilation_h);
+    PadPair pw = resolve_padding(window.padding, false, w, kw, window.stride_w, window.dilation_w);
+    int64_t oh = conv_output_size(h, kh, window.stride_h, window.dilation_h, ph.begin, ph.end);
+    int64_t ow = conv_output_size(w, kw, window.stride_w, window.dilation_w, pw.begin, pw.end);
     Tensor out = Tensor::zeros(DType::f32, {oh, ow});
     float* dst = out.mutable_f32();
     for (int64_t oy = 0; oy < oh; ++oy) {
         for (int64_t ox = 0; ox < ow; ++ox) {
             float sum = 0.0f;
             for (int64_t ky = 0; ky < kh; ++ky) {
-                int64_t iy = oy * strides[0] - ph.begin + ky * dilations[0];
+                int64_t iy = oy * window.stride_h - ph.begin + ky * window.dilation_h;
                 if (iy < 0 || iy >= h) continue;
                 for (int64_t kx = 0; kx < kw; ++kx) {
-                    int64_t ix = ox * strides[1] - pw.begin + kx * dilations[1];
+                    int64_t ix = ox * window.stride_w - pw.begin + kx * window.dilation_w;
                     if (ix < 0 || ix >= w) continue;
                     for (int64_t i = 0; i < cig; ++i) {
-                        int64_t c = group * cig + i;
+                        int64_t c = first_channel + i;
                         if (request.input_channel >= 0 && c != request.input_channel) continue;
-                        sum += at(iy, ix, c) * weight_at(ky, kx, i);
+                        sum += at(iy, ix, c) * kernels->at(request.output_channel, i, ky, kx);
                     }
                 }
             }
