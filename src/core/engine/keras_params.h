@@ -59,6 +59,11 @@ struct KerasMergeParams {
     bool average = false;
 };
 
+// Keras activation names ("relu", "hard_swish"; "softmax" is not one of
+// them: it is OutputActivation::softmax). False for unknown names. `keras3`
+// picks Keras 3's hard_sigmoid (relu6(x + 3) / 6) over tf.keras's (0.2 x + 0.5).
+bool keras_activation_from_name(const std::string& name, bool keras3, Activation& out);
+
 bool is_keras_conv_class(const std::string& class_name);
 KerasConvParams keras_conv_params(const Model& model, const Layer& layer);
 KerasPoolParams keras_pool_params(const Layer& layer);

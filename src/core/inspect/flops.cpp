@@ -1,9 +1,9 @@
 #include "core/inspect/flops.h"
 
-#include "core/inspect/kernels.h"
-
 #include <algorithm>
 #include <string>
+
+#include "core/inspect/kernels.h"
 
 namespace convscope {
 
