@@ -101,7 +101,7 @@ int run_info(const std::vector<std::string>& args) {
         FileBytes bytes = read_file_bytes(path);
         ByteSpan span(bytes->data(), bytes->size());
         const char* format_name = "unknown";
-        for (const ModelFormat& format : model_formats()) {
+        for (const FormatReader& format : model_formats()) {
             if (format.matches(span)) {
                 format_name = format.description;
                 break;

@@ -86,7 +86,7 @@ nlohmann::json model_info(const LoadedModel& loaded) {
     const Model& model = loaded.model;
     nlohmann::json info;
     info["name"] = model.name;
-    info["format"] = model.format;
+    info["format"] = model.format_name();
     info["producer"] = model.producer;
     info["layout"] = model.layout == DataLayout::channels_first ? "NCHW" : "NHWC";
     info["runnable"] = loaded.engine.has_value();

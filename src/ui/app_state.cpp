@@ -39,7 +39,7 @@ std::string describe_size(uint64_t bytes) {
 }
 
 static std::string describe_model(const Model& model) {
-    std::string text = model.format + ", " + std::to_string(model.layers.size()) + " layers";
+    std::string text = std::string(model.format_name()) + ", " + std::to_string(model.layers.size()) + " layers";
     if (!model.has_architecture) text += " (weights only)";
     return text;
 }

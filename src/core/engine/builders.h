@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model/layer_params.h"
 #include "core/ops/activation.h"
 #include "core/ops/conv.h"
 #include "core/ops/conv_nchw.h"
@@ -17,17 +18,8 @@
 
 namespace convscope {
 
-// How a layer's padding is resolved once the input size is known.
-struct PaddingRule {
-    enum class Kind { explicit_pads, same_upper, same_lower, causal } kind = Kind::explicit_pads;
-    int64_t top = 0, left = 0, bottom = 0, right = 0;
-};
-
-// Post-op applied to a layer's output (Keras `activation=`).
-struct OutputActivation {
-    bool softmax = false;  // over the last axis
-    Activation activation;
-};
+// PaddingRule and OutputActivation are part of the typed layer parameters
+// (core/model/layer_params.h).
 void apply_output_activation(const OutputActivation& activation, Tensor& tensor);
 
 // Convolution on NHWC input [N, H, W, C] (or [N, L, C] when one_dimensional).

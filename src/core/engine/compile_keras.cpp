@@ -119,7 +119,7 @@ const Layer& weight_owner_of(const Model& model, const Layer& layer) {
 }  // namespace
 
 KerasContext make_context(const Model& model, const Layer& layer) {
-    bool keras3 = model.format == "keras-v3" || model.producer_version.rfind("3", 0) == 0;
+    bool keras3 = model.is_keras3();
     return KerasContext{model, layer, weight_owner_of(model, layer), keras3};
 }
 

@@ -25,12 +25,11 @@ struct OnnxInputs {
 
 using OnnxFunction = std::function<std::vector<Tensor>(const std::vector<const Tensor*>& all_inputs)>;
 
+// The default domain's opset; a file that imports none (not valid ONNX, but
+// written by some old exporters) is read with opset-13 semantics.
 int onnx_opset(const Model& model) {
-    for (const auto& [key, value] : model.metadata) {
-        if (key.find("opset") == std::string::npos) continue;
-        try { return std::stoi(value); } catch (...) {}
-    }
-    return 13;
+    int64_t opset = model.onnx_opset();
+    return opset > 0 ? static_cast<int>(opset) : 13;
 }
 
 std::vector<int64_t> ints_of(const Tensor& t) {

@@ -27,7 +27,7 @@ Engine::~Engine() = default;
 
 namespace {
 
-bool is_onnx(const Model& model) { return model.format.rfind("onnx", 0) == 0; }
+bool is_onnx(const Model& model) { return model.is_onnx(); }
 
 // Ops whose ONNX steps always return a tensor they just allocated (only
 // ONNX steps have in-place forms, so only their producers matter).
@@ -163,6 +163,7 @@ Engine Engine::build(const Model& model) {
         step.algorithm = compiled.algorithm;
         step.run = std::move(compiled.run);
         step.run_consuming = std::move(compiled.run_consuming);
+        step.params = std::move(compiled.params);
         std::vector<std::string> input_names = compiled.inputs;
         // A Keras Sequential model without an InputLayer feeds its first layer.
         if (!onnx && input_names.empty() && !engine.input_values_.empty() && step.op != OpKind::constant) {

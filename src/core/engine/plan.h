@@ -1,5 +1,11 @@
-// Internals of the engine shared by engine.cpp and the two layer compilers
-// (compile_keras.cpp, compile_onnx.cpp). Not for use outside src/core/engine.
+// The execution plan: what the layer compilers (compile_keras.cpp,
+// compile_onnx.cpp) return per layer and what Engine keeps per step.
+//
+// Contract: src/core/engine builds and runs plans; src/core/grad reads them
+// (Engine::plan_steps()) to walk the steps backwards and reads each step's
+// typed `params` instead of the layer's attribute strings. Nothing else
+// includes this header; a step's `run` is only called by Engine::run and by
+// the gradient code's probes, on inputs shaped as the plan says.
 #pragma once
 
 #include <functional>
@@ -7,6 +13,7 @@
 #include <vector>
 
 #include "core/engine/engine.h"
+#include "core/model/layer_params.h"
 #include "core/ops/op_list.h"
 
 namespace convscope {
@@ -29,6 +36,7 @@ struct CompiledLayer {
     // Inputs the step consumes; ONNX initializers are baked into the step,
     // so only the names of runtime values are listed (in order, "" = absent).
     std::vector<std::string> inputs;
+    LayerParams params;  // the layer's attributes, resolved once (monostate when the op has none)
 };
 
 struct PlanValue {
@@ -45,6 +53,7 @@ struct PlanStep {
     std::vector<int> outputs;
     StepFunction run;
     ConsumingStepFunction run_consuming;  // may be empty
+    LayerParams params;                   // copied from CompiledLayer::params
 };
 
 // Both throw UnsupportedError with the reason when the layer cannot run.

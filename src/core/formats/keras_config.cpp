@@ -925,6 +925,7 @@ void set_producer(Model& model, const std::string& keras_version) {
         model.producer = "keras";
         model.producer_version = keras_version;
     }
+    model.framework_version = FrameworkVersion::parse(model.producer_version);
 }
 
 std::string snake_case(const std::string& class_name) {

@@ -133,7 +133,7 @@ void read_version_attributes(Model& model, const hdf5::Object& root, const std::
     if (backend) model.metadata["backend"] = *backend;
 }
 
-Model weights_only_model(const std::string& format) {
+Model weights_only_model(ModelFormat format) {
     Model model;
     model.format = format;
     model.has_architecture = false;
@@ -155,9 +155,9 @@ Model open_h5(const FileBytes& bytes, const std::string& file_name) {
         Model model;
         try {
             model = parse_architecture(config, "model_config").model;
-            model.format = "keras-h5";
+            model.format = ModelFormat::keras_h5;
         } catch (const UnsupportedError& error) {
-            model = weights_only_model("keras-h5");
+            model = weights_only_model(ModelFormat::keras_h5);
             model.warnings.push_back(error.what());
         }
         model.file_bytes = bytes;
@@ -172,7 +172,7 @@ Model open_h5(const FileBytes& bytes, const std::string& file_name) {
     }
 
     if (has_string_list(root, "layer_names")) {  // Keras 1/2 save_weights
-        Model model = weights_only_model("keras-weights-h5");
+        Model model = weights_only_model(ModelFormat::keras_weights_h5);
         model.file_bytes = bytes;
         read_version_attributes(model, root, std::nullopt);
         for (const std::string& layer_name : string_list_attribute(root, "layer_names")) {
@@ -191,7 +191,7 @@ Model open_h5(const FileBytes& bytes, const std::string& file_name) {
 
     std::optional<hdf5::Object> layers_group = root.find("layers");
     if (layers_group && layers_group->is_group()) {  // Keras 3 model.weights.h5
-        Model model = weights_only_model("keras-weights-h5");
+        Model model = weights_only_model(ModelFormat::keras_weights_h5);
         model.file_bytes = bytes;
         model.producer = "keras";
         for (const std::string& key : layers_group->children()) {

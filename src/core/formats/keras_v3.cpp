@@ -99,7 +99,7 @@ Model open_v3(const FileBytes& bytes, const std::string& file_name) {
         model.has_architecture = false;
         model.warnings.push_back(error.what());
     }
-    model.format = "keras-v3";
+    model.format = ModelFormat::keras_v3;
     model.producer = "keras";
     if (archive.contains("metadata.json")) {
         Json metadata = parse_json_text(archive.read_text("metadata.json"), file_name + ": metadata.json");

@@ -1147,7 +1147,7 @@ void infer_onnx_shapes(Model& model, const OnnxGraph& graph) {
 
 Model build_model(OnnxModel decoded, const FileBytes& bytes) {
     Model model;
-    model.format = "onnx";
+    model.format = ModelFormat::onnx;
     model.producer = decoded.producer_name;
     model.producer_version = decoded.producer_version;
     model.layout = DataLayout::channels_first;
@@ -1157,6 +1157,7 @@ Model build_model(OnnxModel decoded, const FileBytes& bytes) {
 
     std::string opset;
     for (const auto& [domain, version] : decoded.opsets) {
+        model.opset_imports[domain == "ai.onnx" ? "" : domain] = version;
         opset += concat(opset.empty() ? "" : ", ", domain.empty() ? "ai.onnx" : domain, " ", version);
     }
     model.metadata["opset"] = opset;

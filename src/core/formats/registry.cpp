@@ -12,8 +12,8 @@ namespace convscope {
 
 // Readers register here, one line each; the order is the order magic checks
 // run, most specific first.
-const std::vector<ModelFormat>& model_formats() {
-    static const std::vector<ModelFormat> formats = {
+const std::vector<FormatReader>& model_formats() {
+    static const std::vector<FormatReader> formats = {
         {"keras-v3", "Keras 3 (.keras)", ".keras", keras::looks_like_keras_v3, keras::open_v3, nullptr},
         {"keras-h5", "Keras HDF5 (.h5)", ".h5 .hdf5", hdf5::is_hdf5, keras::open_h5, nullptr},
         {"onnx", "ONNX (.onnx)", ".onnx", looks_like_onnx, open_onnx, open_onnx_in_place},
@@ -48,11 +48,11 @@ static Model open_matching_format(const std::vector<uint8_t>* bytes, const std::
                           limits::max_file_bytes, " bytes");
     }
     ByteSpan span(bytes->data(), bytes->size());
-    for (const ModelFormat& format : model_formats()) {
+    for (const FormatReader& format : model_formats()) {
         if (format.matches(span)) return open_with(format);
     }
     std::string known;
-    for (const ModelFormat& format : model_formats()) {
+    for (const FormatReader& format : model_formats()) {
         known += known.empty() ? "" : ", ";
         known += format.description;
     }
@@ -64,11 +64,11 @@ static Model open_matching_format(const std::vector<uint8_t>* bytes, const std::
 
 Model open_model(const FileBytes& bytes, const std::string& file_name) {
     return open_matching_format(bytes.get(), file_name,
-                                [&](const ModelFormat& format) { return format.open(bytes, file_name); });
+                                [&](const FormatReader& format) { return format.open(bytes, file_name); });
 }
 
 Model open_model_in_place(const WritableFileBytes& bytes, const std::string& file_name) {
-    return open_matching_format(bytes.get(), file_name, [&](const ModelFormat& format) {
+    return open_matching_format(bytes.get(), file_name, [&](const FormatReader& format) {
         return format.open_in_place ? format.open_in_place(bytes, file_name) : format.open(bytes, file_name);
     });
 }

@@ -17,7 +17,7 @@ using FileBytes = std::shared_ptr<const std::vector<uint8_t>>;
 // File bytes the reader may rewrite while it opens them (see open_model_in_place).
 using WritableFileBytes = std::shared_ptr<std::vector<uint8_t>>;
 
-struct ModelFormat {
+struct FormatReader {
     const char* name;          // "keras-h5"
     const char* description;   // "Keras HDF5 (.h5)"
     const char* extensions;    // ".h5 .hdf5"
@@ -28,7 +28,7 @@ struct ModelFormat {
     Model (*open_in_place)(const WritableFileBytes& bytes, const std::string& file_name);
 };
 
-const std::vector<ModelFormat>& model_formats();
+const std::vector<FormatReader>& model_formats();
 
 // Picks the format by magic (never by extension alone) and opens the file.
 // Throws FormatError naming what the first bytes look like when no format

@@ -263,10 +263,7 @@ BackwardStep onnx_softmax(const OnnxNode& node) {
     [[maybe_unused]] const PlanStep& plan = node.plan;
     [[maybe_unused]] const std::vector<bool>& runtime = node.runtime;
     [[maybe_unused]] const std::string& type = layer.type;
-    int opset = 13;
-    for (const auto& [key, value] : model.metadata) {
-        if (key.find("opset") != std::string::npos) try { opset = std::stoi(value); } catch (...) {}
-    }
+    const int64_t opset = model.onnx_opset() > 0 ? model.onnx_opset() : 13;
     return softmax_step(layer.attribute_int("axis", opset >= 13 ? -1 : 1), opset < 13, type == "LogSoftmax");
 }
 
@@ -360,7 +357,7 @@ BackwardStep select_backward(const Model& model, const Engine& engine, const Pla
     }
     const Layer* layer = model.find_layer(plan.layer_name);
     if (!layer) throw UnsupportedError("its layer is not in the model");
-    const bool onnx = model.format.rfind("onnx", 0) == 0;
+    const bool onnx = model.is_onnx();
     return onnx ? onnx_backward(model, *layer, plan, engine) : keras_backward(model, *layer, plan);
 }
 

@@ -10,7 +10,7 @@ namespace convscope {
 namespace {
 
 bool counted_type(const Model& model, const Layer& layer, const Weight** weight, const Weight** bias) {
-    const bool onnx = model.format.rfind("onnx", 0) == 0;
+    const bool onnx = model.is_onnx();
     *weight = nullptr;
     *bias = nullptr;
     if (onnx) {

@@ -54,7 +54,7 @@ ConvWindow onnx_window(const Layer& layer) {
 
 Tensor convolve_single_kernel(const Model& model, const Layer& layer, const Tensor& input_any,
                               const KernelResponseRequest& request) {
-    const bool onnx = model.format.rfind("onnx", 0) == 0;
+    const bool onnx = model.is_onnx();
     Tensor input = input_any.to_float32();
     if (input.rank() == 4 && input.shape()[0] == 1) input = input.reshaped({input.shape()[1], input.shape()[2], input.shape()[3]});
     if (input.rank() != 3) throw Error(concat("kernel response: expected one image, got ", shape_to_string(input.shape())));

@@ -6,12 +6,6 @@
 
 namespace convscope {
 
-namespace {
-
-bool is_onnx(const Model& model) { return model.format.rfind("onnx", 0) == 0; }
-
-}  // namespace
-
 const Weight* onnx_input_weight(const Layer& layer, size_t input_index) {
     if (layer.inputs.size() <= input_index) return nullptr;
     for (const Weight& weight : layer.weights) {
@@ -21,14 +15,14 @@ const Weight* onnx_input_weight(const Layer& layer, size_t input_index) {
 }
 
 bool is_conv2d_layer(const Model& model, const Layer& layer) {
-    if (is_onnx(model)) return layer.type == "Conv";
+    if (model.is_onnx()) return layer.type == "Conv";
     return layer.type == "Conv2D" || layer.type == "DepthwiseConv2D";
 }
 
 std::optional<ConvKernels> conv_kernels(const Model& model, const Layer& layer) {
     if (!is_conv2d_layer(model, layer)) return std::nullopt;
     ConvKernels kernels;
-    if (is_onnx(model)) {
+    if (model.is_onnx()) {
         kernels.weight = onnx_input_weight(layer, 1);
         kernels.bias = onnx_input_weight(layer, 2);
         kernels.layout = KernelLayout::onnx_oihw;

@@ -97,4 +97,52 @@ int Model::layer_index(const std::string& layer_name) const {
     return -1;
 }
 
+const char* format_name(ModelFormat format) {
+    switch (format) {
+        case ModelFormat::unknown: return "unknown";
+        case ModelFormat::keras_h5: return "keras-h5";
+        case ModelFormat::keras_v3: return "keras-v3";
+        case ModelFormat::keras_weights_h5: return "keras-weights-h5";
+        case ModelFormat::keras_json: return "keras-json";
+        case ModelFormat::tfjs_layers: return "tfjs-layers";
+        case ModelFormat::onnx: return "onnx";
+        case ModelFormat::tflite: return "tflite";
+        case ModelFormat::pytorch: return "pytorch";
+        case ModelFormat::torchscript: return "torchscript";
+        case ModelFormat::safetensors: return "safetensors";
+    }
+    return "unknown";
+}
+
+bool is_keras_format(ModelFormat format) {
+    return format == ModelFormat::keras_h5 || format == ModelFormat::keras_v3 || format == ModelFormat::keras_weights_h5 ||
+           format == ModelFormat::keras_json || format == ModelFormat::tfjs_layers;
+}
+
+FrameworkVersion FrameworkVersion::parse(const std::string& text) {
+    FrameworkVersion v;
+    int* parts[3] = {&v.major, &v.minor, &v.patch};
+    size_t i = 0;
+    for (int k = 0; k < 3; ++k) {
+        if (i >= text.size() || text[i] < '0' || text[i] > '9') break;
+        int value = 0;
+        while (i < text.size() && text[i] >= '0' && text[i] <= '9' && value < 100000) value = value * 10 + (text[i++] - '0');
+        *parts[k] = value;
+        if (k == 0) v.known = true;
+        if (i >= text.size() || text[i] != '.') break;
+        ++i;
+    }
+    return v;
+}
+
+bool Model::is_keras3() const {
+    return format == ModelFormat::keras_v3 || (is_keras() && framework_version.known && framework_version.major == 3);
+}
+
+int64_t Model::onnx_opset(const std::string& domain) const {
+    const std::string key = domain == "ai.onnx" ? "" : domain;
+    auto found = opset_imports.find(key);
+    return found == opset_imports.end() ? 0 : found->second;
+}
+
 }  // namespace convscope

@@ -39,6 +39,32 @@ struct ValueInfo {
 
 enum class DataLayout : uint8_t { channels_last, channels_first };
 
+// Which kind of file the model came from. Display strings are derived
+// (format_name), never parsed back.
+enum class ModelFormat : uint8_t {
+    unknown,
+    keras_h5,          // Keras 2 / tf.keras / Keras 3 legacy .h5 with model_config
+    keras_v3,          // Keras 3 .keras zip
+    keras_weights_h5,  // weights only (save_weights, model.weights.h5)
+    keras_json,        // to_json() architecture (+ weights)
+    tfjs_layers,       // TensorFlow.js layers model.json
+    onnx,
+    tflite,
+    pytorch,           // torch.save zip / pickle
+    torchscript,
+    safetensors,
+};
+const char* format_name(ModelFormat format);  // "keras-h5", "onnx", ...
+bool is_keras_format(ModelFormat format);
+
+// A framework version as numbers ("2.13.1" -> 2, 13, 1); known is false
+// when the file states none or it does not start with a number.
+struct FrameworkVersion {
+    int major = 0, minor = 0, patch = 0;
+    bool known = false;
+    static FrameworkVersion parse(const std::string& text);
+};
+
 struct Layer {
     std::string name;
     std::string type;                 // Keras class name ("Conv2D") or ONNX op type ("Conv")
@@ -61,9 +87,12 @@ struct Layer {
 };
 
 struct Model {
-    std::string format;            // "keras-h5", "keras-v3", "keras-weights-h5", "onnx"
+    ModelFormat format = ModelFormat::unknown;
     std::string producer;          // "keras", "tf.keras", "pytorch"
     std::string producer_version;  // "2.3.0"
+    FrameworkVersion framework_version;  // producer_version parsed (Keras: the Keras version)
+    // ONNX operator sets imported, by domain ("" is the default ai.onnx domain).
+    std::map<std::string, int64_t> opset_imports;
     std::string name;
     DataLayout layout = DataLayout::channels_last;
     bool has_architecture = true;  // false for weights-only files
@@ -71,10 +100,19 @@ struct Model {
     std::vector<ValueInfo> outputs;
     std::vector<Layer> layers;     // execution order
     std::vector<std::string> warnings;
-    std::map<std::string, std::string> metadata;  // opset, backend, training config...
+    std::map<std::string, std::string> metadata;  // for display only: opset, backend, training config...
     std::shared_ptr<const void> file_bytes;       // keeps zero-copy weight views alive
 
     uint64_t total_parameters() const;
+    const char* format_name() const { return convscope::format_name(format); }
+    bool is_onnx() const { return format == ModelFormat::onnx; }
+    bool is_keras() const { return is_keras_format(format); }
+    // Keras 3 semantics (config schema, defaults): a .keras file, or any
+    // Keras file whose version is 3.x.
+    bool is_keras3() const;
+    // The imported opset of `domain` ("" or "ai.onnx": the default domain);
+    // 0 when the model does not import it.
+    int64_t onnx_opset(const std::string& domain = "") const;
     const Layer* find_layer(const std::string& name) const;
     int layer_index(const std::string& name) const;  // -1 when absent
 };

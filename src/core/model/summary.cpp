@@ -10,7 +10,7 @@ namespace convscope {
 
 namespace {
 
-bool is_keras_format(const Model& model) { return model.format.rfind("keras", 0) == 0; }
+bool is_keras_model(const Model& model) { return model.is_keras(); }
 
 // Keras's rule: a layer with trainable = false trains nothing, and the
 // moving statistics of BatchNormalization (running_* in Keras 1) and the
@@ -86,7 +86,7 @@ ModelSummary summarize(const Model& model) {
         row.note = layer.unsupported_reason;
         summary.rows.push_back(std::move(row));
     }
-    if (is_keras_format(model)) {
+    if (is_keras_model(model)) {
         summary.non_trainable_params = non_trainable;
         summary.trainable_params = summary.total_params - non_trainable;
     }
@@ -121,7 +121,7 @@ std::string summary_to_text(const Model& model) {
         out << "Non-trainable params: " << with_commas(*summary.non_trainable_params) << "\n";
     }
     out << std::string(total_width, '_') << "\n";
-    out << "Format: " << model.format;
+    out << "Format: " << model.format_name();
     if (!model.producer.empty()) out << ", produced by " << model.producer;
     if (!model.producer_version.empty()) out << " " << model.producer_version;
     out << "\n";
@@ -133,7 +133,7 @@ std::string model_to_json(const Model& model, int indent) {
     using Json = nlohmann::ordered_json;
     ModelSummary summary = summarize(model);
     Json root;
-    root["format"] = model.format;
+    root["format"] = model.format_name();
     root["producer"] = model.producer;
     root["producer_version"] = model.producer_version;
     root["name"] = model.name;

@@ -25,9 +25,9 @@ Layer node(const std::string& type, std::vector<std::string> inputs, const std::
 // y = 1 - clip(relu(s) + s, -0.5, 3) with s = a + relu(a), a = x * [2, -1] per channel.
 Model in_place_model() {
     Model model;
-    model.format = "onnx";
+    model.format = ModelFormat::onnx;
     model.layout = DataLayout::channels_first;
-    model.metadata["opset"] = "13";
+    model.opset_imports[""] = 13;
     model.inputs = {ValueInfo{"x", {1, 2, 3, 3}, DType::f32}};
     model.outputs = {ValueInfo{"y", {1, 18}, DType::f32}};
 
@@ -109,9 +109,9 @@ TEST_CASE("engine: in-place element-wise steps leave every value that is still n
 TEST_CASE("engine: BatchNormalization after Gemm runs in place and keeps a captured input", "[engine][in-place]") {
     // y = bn(x W + b): x [2, 3], W [3, 2], per-column scale/shift.
     Model model;
-    model.format = "onnx";
+    model.format = ModelFormat::onnx;
     model.layout = DataLayout::channels_first;
-    model.metadata["opset"] = "13";
+    model.opset_imports[""] = 13;
     model.inputs = {ValueInfo{"x", {2, 3}, DType::f32}};
     model.outputs = {ValueInfo{"y", {2, 2}, DType::f32}};
     Layer gemm = node("Gemm", {"x", "w", "b"}, "h");

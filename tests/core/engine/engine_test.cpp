@@ -34,7 +34,7 @@ Layer keras_layer(const std::string& name, const std::string& type, const std::s
 
 Model keras_model(const Shape& input_shape) {
     Model model;
-    model.format = "keras-h5";
+    model.format = ModelFormat::keras_h5;
     model.layout = DataLayout::channels_last;
     model.inputs = {ValueInfo{"input_1", input_shape, DType::f32}};
     Layer input = keras_layer("input_1", "InputLayer", "");

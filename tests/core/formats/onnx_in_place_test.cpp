@@ -204,7 +204,7 @@ TEST_CASE("ONNX in place: misaligned raw_data becomes an aligned view into the f
     REQUIRE(pinned >= 1);   // small raw_data-first tensors with 2 header bytes and 3 to move
 
     Model model = open_model_in_place(buffer, "misaligned.onnx");
-    REQUIRE(model.format == "onnx");
+    REQUIRE(model.format == ModelFormat::onnx);
     REQUIRE(model.layers.size() == specs.size());
     REQUIRE(buffer->size() == size_before);
     size_t views = 0;

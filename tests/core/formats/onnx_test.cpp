@@ -63,7 +63,7 @@ const Weight* find_weight(const Model& model, const std::string& name) {
 
 // Compares a model with the onnx package's summary of the same file.
 void check_against_summary(const Model& model, const nlohmann::json& expected) {
-    CHECK(model.format == "onnx");
+    CHECK(model.format == ModelFormat::onnx);
     CHECK(model.layout == DataLayout::channels_first);
     CHECK(model.producer == expected["producer_name"].get<std::string>());
     CHECK(model.producer_version == expected["producer_version"].get<std::string>());

@@ -83,7 +83,7 @@ Model keras_conv_model() {
             for (int i = 0; i < 2; ++i)
                 for (int o = 0; o < 3; ++o) hwio[((y * 2 + x) * 2 + i) * 3 + o] = kernel_value(o, i, y, x);
     Model model;
-    model.format = "keras-h5";
+    model.format = ModelFormat::keras_h5;
     model.inputs = {ValueInfo{"in", {-1, 5, 5, 2}, DType::f32}};
     Layer conv;
     conv.name = "conv";
@@ -104,7 +104,7 @@ Model onnx_conv_model() {
             for (int y = 0; y < 2; ++y)
                 for (int x = 0; x < 2; ++x) oihw[((o * 2 + i) * 2 + y) * 2 + x] = kernel_value(o, i, y, x);
     Model model;
-    model.format = "onnx";
+    model.format = ModelFormat::onnx;
     model.layout = DataLayout::channels_first;
     model.inputs = {ValueInfo{"x", {-1, 2, 5, 5}, DType::f32}};
     Layer conv;
@@ -149,7 +149,7 @@ TEST_CASE("kernel slicing: Keras HWIO and ONNX OIHW give the same kernel for the
 TEST_CASE("kernel slicing: depthwise kernels read one input channel each", "[inspect][kernels]") {
     // depthwise_kernel [1, 1, cin 2, multiplier 2]: output o = c * 2 + m.
     Model model;
-    model.format = "keras-v3";
+    model.format = ModelFormat::keras_v3;
     Layer layer;
     layer.name = "dw";
     layer.type = "DepthwiseConv2D";

@@ -9,7 +9,7 @@ using namespace convscope;
 TEST_CASE("kernel response: equals the layer's channel without bias; channel slices sum to it", "[explain][engine]") {
     test::OpRandom random(42);
     Model model;
-    model.format = "keras-h5";
+    model.format = ModelFormat::keras_h5;
     model.inputs = {ValueInfo{"in", {-1, 6, 7, 3}, DType::f32}};
     Layer conv;
     conv.name = "conv";

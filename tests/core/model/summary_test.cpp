@@ -24,7 +24,7 @@ Layer make_layer(const std::string& name, const std::string& type, Shape shape,
 
 Model keras_like_model() {
     Model model;
-    model.format = "keras-h5";
+    model.format = ModelFormat::keras_h5;
     model.producer = "tf.keras";
     model.producer_version = "2.3.0";
     model.name = "m";
@@ -65,7 +65,7 @@ TEST_CASE("summary rows follow model.summary conventions", "[summary]") {
     CHECK(*summary.non_trainable_params == 8 + 144000);
     CHECK(*summary.trainable_params == 48);
 
-    model.format = "onnx";
+    model.format = ModelFormat::onnx;
     CHECK_FALSE(summarize(model).trainable_params.has_value());
 }
 

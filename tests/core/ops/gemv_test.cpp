@@ -106,7 +106,7 @@ TEST_CASE("engine: a Keras Dense kernel that views file bytes runs in place, wit
     REQUIRE_FALSE(kernel.owns_data());
 
     Model model;
-    model.format = "keras-h5";
+    model.format = ModelFormat::keras_h5;
     model.layout = DataLayout::channels_last;
     model.inputs = {ValueInfo{"input_1", {-1, k}, DType::f32}};
     Layer input = keras_layer("input_1", "InputLayer", "");
