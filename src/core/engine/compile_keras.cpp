@@ -105,6 +105,11 @@ CompiledLayer single(const KerasContext& c, OpKind op, std::function<Tensor(cons
     return compiled;
 }
 
+CompiledLayer with_params(CompiledLayer compiled, LayerParams params) {
+    compiled.params = std::move(params);
+    return compiled;
+}
+
 namespace {
 
 const Layer& weight_owner_of(const Model& model, const Layer& layer) {
@@ -153,8 +158,13 @@ CompiledLayer compile_dense(const KerasContext& c) {
     DenseStep step = make_dense_step(*p.kernel, false);
     if (p.bias) step.bias = floats_of(*p.bias);
     step.activation = p.activation;
-    return single(c, OpKind::dense, [step](const Tensor& x) { return step.run(x); },
-                  step.runs_in_place() ? "gemv-in-place" : "packed-gemm");
+    DenseParams params;
+    params.in_features = p.kernel->shape()[0];
+    params.out_features = p.kernel->shape()[1];
+    params.has_bias = p.bias != nullptr;
+    params.activation = p.activation;
+    return with_params(single(c, OpKind::dense, [step](const Tensor& x) { return step.run(x); },
+                              step.runs_in_place() ? "gemv-in-place" : "packed-gemm"), params);
 }
 
 // Per-channel y = x * scale + shift along `axis` (Keras BatchNormalization).
@@ -196,7 +206,13 @@ CompiledLayer compile_batch_norm(const KerasContext& c) {
         multiplier[i] = gamma_values[i] / std::sqrt(variance[i] + epsilon);
         shift[i] = beta_values[i] - mean[i] * multiplier[i];
     }
-    return affine_on_axis(c, OpKind::batch_norm, axis, multiplier, shift);
+    NormParams params;
+    params.kind = NormParams::Kind::batch;
+    params.epsilon = epsilon;
+    params.axes = {axis};
+    params.scale = scale;
+    params.center = center;
+    return with_params(affine_on_axis(c, OpKind::batch_norm, axis, multiplier, shift), params);
 }
 
 CompiledLayer compile_layer_norm(const KerasContext& c) {
@@ -209,7 +225,13 @@ CompiledLayer compile_layer_norm(const KerasContext& c) {
     const Tensor* beta = center ? find_weight(c, "beta", position++) : nullptr;
     std::vector<float> gamma_values = gamma ? floats_of(*gamma) : std::vector<float>{};
     std::vector<float> beta_values = beta ? floats_of(*beta) : std::vector<float>{};
-    return single(c, OpKind::layer_norm, [axes, epsilon, gamma_values, beta_values](const Tensor& input) {
+    NormParams params;
+    params.kind = NormParams::Kind::layer;
+    params.epsilon = epsilon;
+    params.axes = axes;
+    params.scale = scale;
+    params.center = center;
+    return with_params(single(c, OpKind::layer_norm, [axes, epsilon, gamma_values, beta_values](const Tensor& input) {
         Tensor x = input.to_float32();
         std::vector<bool> normalized(x.rank(), false);
         for (int64_t a : axes) normalized[normalize_axis(a, x.rank(), "layer normalization")] = true;
@@ -230,7 +252,7 @@ CompiledLayer compile_layer_norm(const KerasContext& c) {
                        gamma_values.empty() ? nullptr : gamma_values.data(), beta_values.empty() ? nullptr : beta_values.data());
         }
         return out;
-    });
+    }), params);
 }
 
 // Activation (not softmax), ReLU, LeakyReLU, ELU.
@@ -264,18 +286,21 @@ Activation resolve_activation_layer(const KerasContext& c) {
 }
 
 CompiledLayer activation_step(const KerasContext& c, OutputActivation activation) {
-    return single(c, OpKind::activation, [activation](const Tensor& input) {
+    LayerParams params = ActivationParams{activation.activation};
+    return with_params(single(c, OpKind::activation, [activation](const Tensor& input) {
         Tensor out = Tensor::zeros(DType::f32, input.shape());
         Tensor x = input.to_float32();
         if (out.element_count()) std::memcpy(out.mutable_f32(), x.f32(), out.byte_size());
         apply_output_activation(activation, out);
         return out;
-    });
+    }), params);
 }
 
 CompiledLayer compile_softmax(const KerasContext& c) {
     int64_t axis = single_axis(c.layer, -1);
-    return single(c, OpKind::softmax, [axis](const Tensor& input) {
+    SoftmaxParams params;
+    params.axis = axis;
+    return with_params(single(c, OpKind::softmax, [axis](const Tensor& input) {
         Tensor x = input.to_float32();
         int a = normalize_axis(axis, x.rank(), "softmax");
         int64_t inner = 1;
@@ -286,7 +311,7 @@ CompiledLayer compile_softmax(const KerasContext& c) {
             softmax(x.f32(), out.mutable_f32(), static_cast<int64_t>(x.element_count()) / (length * inner), length, inner);
         }
         return out;
-    });
+    }), params);
 }
 
 // Activation(name): "softmax" is the softmax layer over the last axis.
@@ -353,6 +378,7 @@ CompiledLayer compile_concatenate(const KerasContext& c) {
         for (const Tensor& t : floats) pointers.push_back(&t);
         return std::vector<Tensor>{concat(pointers, axis)};
     };
+    compiled.params = AxisParams{{axis}, true};
     return compiled;
 }
 
@@ -407,13 +433,20 @@ CompiledLayer compile_zero_padding(const KerasContext& c, bool one_d) {
     std::vector<int64_t> sides = one_d ? two_sides(c.layer, "padding", 1) : four_sides(c.layer, "padding", 1);
     std::vector<int64_t> pads = one_d ? std::vector<int64_t>{0, sides[0], 0, 0, sides[1], 0}
                                       : std::vector<int64_t>{0, sides[0], sides[2], 0, 0, sides[1], sides[3], 0};
-    return single(c, OpKind::pad, [pads](const Tensor& x) { return pad(x, pads, PadMode::constant, 0.0f); });
+    PadParams params;
+    params.pads = pads;
+    return with_params(single(c, OpKind::pad, [pads](const Tensor& x) { return pad(x, pads, PadMode::constant, 0.0f); }), params);
 }
 
 CompiledLayer compile_cropping(const KerasContext& c, bool one_d) {
     require_channels_last(c.layer);
     std::vector<int64_t> sides = one_d ? two_sides(c.layer, "cropping", 1) : four_sides(c.layer, "cropping", 0);
-    return single(c, OpKind::crop, [sides, one_d](const Tensor& x) {
+    // Cropping is padding by negative amounts (ONNX Pad's convention), in
+    // PadParams' order: begin values for every axis, then end values.
+    PadParams params;
+    params.pads = one_d ? std::vector<int64_t>{0, -sides[0], 0, 0, -sides[1], 0}
+                        : std::vector<int64_t>{0, -sides[0], -sides[2], 0, 0, -sides[1], -sides[3], 0};
+    return with_params(single(c, OpKind::crop, [sides, one_d](const Tensor& x) {
         std::vector<int64_t> starts(x.rank(), 0), ends = x.shape(), steps(x.rank(), 1);
         int spatial_axes = one_d ? 1 : 2;
         if (x.rank() != spatial_axes + 2) throw UnsupportedError(concat("cropping expects rank ", spatial_axes + 2));
@@ -423,7 +456,7 @@ CompiledLayer compile_cropping(const KerasContext& c, bool one_d) {
             if (ends[1 + a] < starts[1 + a]) throw UnsupportedError("cropping removes more than the input has");
         }
         return slice(x, starts, ends, steps);
-    });
+    }), params);
 }
 
 CompiledLayer compile_upsampling2d(const KerasContext& c) {
@@ -437,20 +470,26 @@ CompiledLayer compile_upsampling2d(const KerasContext& c) {
     } else if (interpolation != "nearest") {
         throw UnsupportedError(concat("interpolation '", interpolation, "' is not supported"));
     }
-    return single(c, OpKind::resize, [size, options](const Tensor& x) {
+    ResizeParams params;
+    params.options = options;
+    params.scale_h = static_cast<double>(size[0]);
+    params.scale_w = static_cast<double>(size[1]);
+    return with_params(single(c, OpKind::resize, [size, options](const Tensor& x) {
         if (x.rank() != 4) throw UnsupportedError("UpSampling2D expects a rank-4 input");
         return resize2d(x.to_float32(), true, x.shape()[1] * size[0], x.shape()[2] * size[1], options);
-    });
+    }), params);
 }
 
 CompiledLayer compile_upsampling1d(const KerasContext& c) {
     int64_t size = c.layer.attribute_int("size", 2);
-    return single(c, OpKind::resize, [size](const Tensor& x) {
+    ResizeParams params;
+    params.scale_w = static_cast<double>(size);  // the length axis, as a 1-D layer's width
+    return with_params(single(c, OpKind::resize, [size](const Tensor& x) {
         if (x.rank() != 3) throw UnsupportedError("UpSampling1D expects a rank-3 input");
         Tensor image = x.to_float32().reshaped({x.shape()[0], x.shape()[1], 1, x.shape()[2]});
         Tensor out = resize2d(image, true, x.shape()[1] * size, 1, ResizeOptions{});
         return out.reshaped({x.shape()[0], x.shape()[1] * size, x.shape()[2]});
-    });
+    }), params);
 }
 
 CompiledLayer compile_rescaling(const KerasContext& c) {

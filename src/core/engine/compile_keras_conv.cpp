@@ -1,6 +1,7 @@
 // Keras convolutions (Conv1D/2D, depthwise, separable, transposed) and
 // pooling -> plan steps. Each compile function resolves the layer's config
 // once into a typed struct (the resolve_* functions), then builds from it.
+#include <algorithm>
 #include <unordered_map>
 
 #include "core/base/error.h"
@@ -138,6 +139,29 @@ CompiledLayer depthwise_or_separable(const KerasContext& c, const KerasConvParam
     }, "depthwise + pointwise-gemm");
 }
 
+// The plan step's view of a resolved Keras convolution.
+ConvParams layer_params_of(const KerasConvParams& p) {
+    ConvParams out;
+    out.spatial = p.one_dimensional ? 1 : 2;
+    out.kernel_h = p.geometry.kernel_h;
+    out.kernel_w = p.geometry.kernel_w;
+    out.stride_h = p.geometry.stride_h;
+    out.stride_w = p.geometry.stride_w;
+    out.dilation_h = p.geometry.dilation_h;
+    out.dilation_w = p.geometry.dilation_w;
+    out.padding = p.padding;
+    out.groups = p.geometry.groups;
+    out.in_channels = p.geometry.in_channels;
+    const bool separable = p.variant == KerasConvVariant::separable;
+    out.out_channels = separable ? p.pointwise_geometry.out_channels : p.geometry.out_channels;
+    if (p.variant != KerasConvVariant::regular) out.depth_multiplier = p.geometry.out_channels / std::max<int64_t>(p.geometry.in_channels, 1);
+    out.separable = separable;
+    out.has_bias = p.bias != nullptr;
+    out.channels_first = p.channels_first;
+    out.activation = p.activation;
+    return out;
+}
+
 }  // namespace
 
 KerasConvParams resolve_conv_params(const KerasContext& c) {
@@ -173,14 +197,15 @@ CompiledLayer compile_conv(const KerasContext& c) {
         throw UnsupportedError(concat("activation '", p.unsupported_activation, "' is not supported"));
     }
     std::vector<float> bias_values = p.bias ? floats_of(*p.bias) : std::vector<float>{};
-    if (p.variant != KerasConvVariant::regular) return depthwise_or_separable(c, p, bias_values);
+    if (p.variant != KerasConvVariant::regular) return with_params(depthwise_or_separable(c, p, bias_values), layer_params_of(p));
     ConvStep step;
     step.padding = p.padding;
     step.one_dimensional = p.one_dimensional;
     step.activation = p.activation;
     const Tensor weights = p.kernel->to_float32();
     step.kernel = std::make_shared<Conv2DKernel>(p.geometry, weights.f32(), p.bias ? bias_values.data() : nullptr);
-    return single(c, OpKind::conv2d, [step](const Tensor& x) { return step.run(x); }, step.kernel->algorithm());
+    return with_params(single(c, OpKind::conv2d, [step](const Tensor& x) { return step.run(x); }, step.kernel->algorithm()),
+                       layer_params_of(p));
 }
 
 CompiledLayer compile_conv_transpose(const KerasContext& c, bool one_dimensional) {
@@ -226,7 +251,21 @@ CompiledLayer compile_conv_transpose(const KerasContext& c, bool one_dimensional
     }
     step.one_dimensional = one_dimensional;
     step.activation = activation;
-    return single(c, OpKind::conv_transpose2d, [step](const Tensor& x) { return step.run(x); }, "gemm + col2im");
+    ConvParams params;
+    params.spatial = one_dimensional ? 1 : 2;
+    params.kernel_h = g.kernel_h;
+    params.kernel_w = g.kernel_w;
+    params.stride_h = g.stride_h;
+    params.stride_w = g.stride_w;
+    params.dilation_h = g.dilation_h;
+    params.dilation_w = g.dilation_w;
+    if (padding == "same") params.padding.kind = PaddingRule::Kind::same_upper;
+    params.in_channels = in_channels;
+    params.out_channels = out_channels;
+    params.transposed = true;
+    params.has_bias = !bias.empty();
+    params.activation = activation;
+    return with_params(single(c, OpKind::conv_transpose2d, [step](const Tensor& x) { return step.run(x); }, "gemm + col2im"), params);
 }
 
 
@@ -237,14 +276,23 @@ CompiledLayer compile_pool(const KerasContext& c) {
     step.geometry = p.geometry;
     step.padding = p.padding;
     step.one_dimensional = p.one_dimensional;
-    return single(c, p.kind == PoolKind::max ? OpKind::max_pool2d : OpKind::avg_pool2d,
-                  [step](const Tensor& x) { return step.run(x); });
+    PoolParams params;
+    params.kind = p.kind;
+    params.spatial = p.one_dimensional ? 1 : 2;
+    params.geometry = p.geometry;
+    params.padding = p.padding;
+    return with_params(single(c, p.kind == PoolKind::max ? OpKind::max_pool2d : OpKind::avg_pool2d,
+                              [step](const Tensor& x) { return step.run(x); }), params);
 }
 
 CompiledLayer compile_global_pool(const KerasContext& c, PoolKind kind) {
     require_channels_last(c.layer);
     bool keep_dims = c.layer.attribute_int("keepdims", 0) != 0;
-    return single(c, kind == PoolKind::max ? OpKind::global_max_pool : OpKind::global_avg_pool, [kind, keep_dims](const Tensor& input) {
+    PoolParams params;
+    params.kind = kind;
+    params.global = true;
+    params.keep_dims = keep_dims;
+    return with_params(single(c, kind == PoolKind::max ? OpKind::global_max_pool : OpKind::global_avg_pool, [kind, keep_dims](const Tensor& input) {
         Tensor x = input.to_float32();
         if (x.rank() < 3) throw UnsupportedError(concat("global pooling expects rank >= 3, got ", shape_to_string(x.shape())));
         int64_t n = x.shape()[0], channels = x.shape().back();
@@ -258,7 +306,7 @@ CompiledLayer compile_global_pool(const KerasContext& c, PoolKind kind) {
         Tensor out = Tensor::zeros(DType::f32, out_shape);
         if (out.element_count()) global_pool(kind, x.f32(), n, pixels, channels, out.mutable_f32());
         return out;
-    });
+    }), params);
 }
 
 

@@ -47,6 +47,10 @@ PaddingRule keras_padding(const Layer& layer);
 CompiledLayer single(const KerasContext& c, OpKind op, std::function<Tensor(const Tensor&)> function,
                      std::string algorithm = "");
 
+// `compiled` carrying `params`: the typed parameters its step was built from,
+// which gradients and inspection read from the plan step.
+CompiledLayer with_params(CompiledLayer compiled, LayerParams params);
+
 // Convolutions and pooling (compile_keras_conv.cpp). compile_conv and
 // compile_pool serve every class name keras_conv_params / keras_pool_params know.
 KerasConvParams resolve_conv_params(const KerasContext& c);

@@ -1,7 +1,9 @@
 #include <catch2/catch.hpp>
 
 #include "core/base/error.h"
+#include "core/engine/engine.h"
 #include "core/engine/keras_params.h"
+#include "core/engine/plan.h"
 #include "core/ops/activation.h"
 
 using namespace convscope;
@@ -91,4 +93,60 @@ TEST_CASE("Keras pool and merge params: aliases and defaults", "[engine][keras]"
     CHECK(keras_merge_params(keras_layer("Average")).average);
     CHECK(keras_merge_params(keras_layer("Subtract")).kind == BinaryKind::subtract);
     CHECK_THROWS_AS(keras_merge_params(keras_layer("Concatenate")), UnsupportedError);
+}
+
+TEST_CASE("Keras plan steps carry the typed parameters their steps were built from", "[engine][keras]") {
+    Model model;
+    model.format = ModelFormat::keras_h5;
+    model.inputs = {ValueInfo{"in", {-1, 8, 8, 3}, DType::f32}};
+    Layer conv = keras_layer("Conv2D");
+    conv.name = "conv";
+    conv.outputs = {"conv"};
+    conv.attributes["kernel_size"] = std::vector<int64_t>{3, 3};
+    conv.attributes["strides"] = std::vector<int64_t>{2, 2};
+    conv.attributes["padding"] = std::string("same");
+    conv.attributes["activation"] = std::string("relu");
+    conv.weights = {{"conv/kernel:0", Tensor::zeros(DType::f32, {3, 3, 3, 4})}, {"conv/bias:0", Tensor::zeros(DType::f32, {4})}};
+    Layer pool = keras_layer("MaxPooling2D");
+    pool.name = "pool";
+    pool.inputs = {"conv"};
+    pool.outputs = {"pool"};
+    Layer flatten = keras_layer("Flatten");
+    flatten.name = "flatten";
+    flatten.inputs = {"pool"};
+    flatten.outputs = {"flatten"};
+    Layer dense = keras_layer("Dense");
+    dense.name = "dense";
+    dense.inputs = {"flatten"};
+    dense.outputs = {"dense"};
+    dense.attributes["activation"] = std::string("softmax");
+    dense.weights = {{"dense/kernel:0", Tensor::zeros(DType::f32, {16, 5})}, {"dense/bias:0", Tensor::zeros(DType::f32, {5})}};
+    model.layers = {conv, pool, flatten, dense};
+    model.outputs = {ValueInfo{"dense", {-1, 5}, DType::f32}};
+    Engine engine = Engine::build(model);
+    const ConvParams* c = nullptr;
+    const PoolParams* p = nullptr;
+    const DenseParams* d = nullptr;
+    for (const PlanStep& step : engine.plan_steps()) {
+        if (step.layer_name == "conv") c = std::get_if<ConvParams>(&step.params);
+        if (step.layer_name == "pool") p = std::get_if<PoolParams>(&step.params);
+        if (step.layer_name == "dense") d = std::get_if<DenseParams>(&step.params);
+    }
+    REQUIRE(c);
+    CHECK(c->kernel_h == 3);
+    CHECK(c->stride_w == 2);
+    CHECK(c->padding.kind == PaddingRule::Kind::same_upper);
+    CHECK(c->in_channels == 3);
+    CHECK(c->out_channels == 4);
+    CHECK(c->has_bias);
+    CHECK(c->activation.activation.kind == ActivationKind::relu);
+    REQUIRE(p);
+    CHECK(p->kind == PoolKind::max);
+    CHECK(p->geometry.kernel_h == 2);
+    REQUIRE(d);
+    CHECK(d->in_features == 16);
+    CHECK(d->out_features == 5);
+    CHECK(d->activation.softmax);
+    Tensor out = engine.run(Tensor::zeros(DType::f32, {1, 8, 8, 3})).outputs.at("dense");
+    CHECK(out.shape() == Shape{1, 5});
 }
