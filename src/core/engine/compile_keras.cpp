@@ -601,12 +601,6 @@ KerasDenseParams keras_dense_params(const Model& model, const Layer& layer) {
     return keras_compile::resolve_dense_params(keras_compile::make_context(model, layer));
 }
 
-Activation keras_activation_layer_params(const Model& model, const Layer& layer) {
-    return keras_compile::resolve_activation_layer(keras_compile::make_context(model, layer));
-}
-
-int64_t keras_softmax_axis(const Layer& layer) { return keras_compile::single_axis(layer, -1); }
-
 KerasMergeParams keras_merge_params(const Layer& layer) {
     auto found = keras_compile::merge_classes().find(layer.type);
     if (found == keras_compile::merge_classes().end()) throw UnsupportedError(concat("'", layer.type, "' is not a Keras merge layer"));

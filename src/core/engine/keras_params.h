@@ -1,7 +1,8 @@
-// Typed parameters of the Keras layer kinds whose geometry other modules
-// need (gradients, kernel response, kernels, FLOPs), resolved from the
-// layer's config in one place: the Keras compiler builds its steps from
-// these same functions, so every reader sees what the engine runs.
+// The Keras compiler's parameter resolvers, with the weights each layer kind
+// reads: the compiler builds its steps (and their LayerParams) from these,
+// and readers that need a layer's weights as well as its geometry
+// (gradients, kernel response) call the same functions, so every reader sees
+// what the engine runs.
 //
 // Each resolver throws UnsupportedError with the reason when the layer is
 // not of its kind or its config cannot be run (KerasConvParams records
@@ -68,10 +69,6 @@ bool is_keras_conv_class(const std::string& class_name);
 KerasConvParams keras_conv_params(const Model& model, const Layer& layer);
 KerasPoolParams keras_pool_params(const Layer& layer);
 KerasDenseParams keras_dense_params(const Model& model, const Layer& layer);
-// Activation (not "softmax"), ReLU, LeakyReLU, ELU layers.
-Activation keras_activation_layer_params(const Model& model, const Layer& layer);
-// Softmax layer (and Activation("softmax")): the axis.
-int64_t keras_softmax_axis(const Layer& layer);
 KerasMergeParams keras_merge_params(const Layer& layer);
 
 }  // namespace convscope

@@ -4,9 +4,12 @@
 // [SECTION] index
 //   Keras layers
 //   ONNX nodes
+//   from the plan step's typed parameters
 //   select_backward
 #include <limits>
 #include <map>
+#include <optional>
+#include <variant>
 
 #include "core/base/error.h"
 #include "core/engine/keras_params.h"
@@ -33,44 +36,9 @@ std::vector<int64_t> expand(std::vector<int64_t> values, size_t rank, int64_t fa
     return values;
 }
 
-// Every Keras parameter comes from the compiler's resolvers (keras_params.h):
-// the geometry, weights and activation are those the forward step runs with.
-
-BackwardStep keras_conv(const Model& model, const Layer& layer) {
-    const KerasConvParams p = keras_conv_params(model, layer);
-    if (p.channels_first) throw UnsupportedError("channels_first Keras convolution");
-    if (!p.unsupported_activation.empty()) throw UnsupportedError(concat("activation '", p.unsupported_activation, "'"));
-    std::vector<float> bias = p.bias ? p.bias->to_float_vector() : std::vector<float>{};
-    const bool separable = p.variant == KerasConvVariant::separable;
-    std::vector<ConvStage> stages;
-    // Regular kernels are stored in the canonical layout; depthwise ones
-    // [kh, kw, in, multiplier] are the canonical layout for groups == in.
-    stages.push_back(make_stage(p.geometry, p.kernel->to_float_vector(), separable ? std::vector<float>{} : bias, p.padding));
-    if (separable) stages.push_back(make_stage(p.pointwise_geometry, p.pointwise->to_float_vector(), bias, PaddingRule{}));
-    return conv_backward(std::move(stages), FusedActivation{p.activation}, p.one_dimensional, false);
-}
-
-BackwardStep keras_backward(const Model& model, const Layer& layer, const PlanStep& plan) {
+// Keras steps whose typed parameters have no LayerParams kind (merges, PReLU).
+BackwardStep keras_backward(const Layer& layer, const PlanStep& plan) {
     switch (plan.op) {
-        case OpKind::conv2d:
-        case OpKind::separable_conv2d: return keras_conv(model, layer);
-        case OpKind::dense: {
-            const KerasDenseParams p = keras_dense_params(model, layer);
-            std::vector<float> bias = p.bias ? p.bias->to_float_vector() : std::vector<float>{};
-            return dense_backward(p.kernel->to_float_vector(), p.kernel->shape()[0], p.kernel->shape()[1], bias,
-                                  FusedActivation{p.activation}, false);
-        }
-        case OpKind::max_pool2d:
-        case OpKind::avg_pool2d: {
-            const KerasPoolParams p = keras_pool_params(layer);
-            return pool_backward(p.kind, p.geometry, p.padding, p.one_dimensional, false);
-        }
-        case OpKind::global_avg_pool:
-        case OpKind::global_max_pool:
-            return reduction_backward(plan.op == OpKind::global_max_pool ? ReduceKind::max : ReduceKind::mean,
-                                      [](const Tensor& x) { return spatial_axes(x, false); });
-        case OpKind::activation: return activation_step(keras_activation_layer_params(model, layer));
-        case OpKind::softmax: return softmax_step(keras_softmax_axis(layer), false, false);
         case OpKind::variadic: {
             const KerasMergeParams p = keras_merge_params(layer);
             return merge_backward(p.kind, p.average);
@@ -82,6 +50,11 @@ BackwardStep keras_backward(const Model& model, const Layer& layer, const PlanSt
 }
 
 // [SECTION] ONNX nodes -------------------------------------------------------------
+
+// Convolution weights in the canonical layout (core/ops/conv.h).
+struct ConvWeights {
+    std::vector<float> kernel, pointwise, bias;
+};
 
 // An ONNX node with which of its inputs flow at run time (the plan lists only those).
 struct OnnxNode {
@@ -115,37 +88,47 @@ PaddingRule onnx_padding(const Layer& layer, size_t spatial) {
     return rule;
 }
 
-// Conv: weights [out, in/groups, (kh,) kw] to the canonical layout.
-BackwardStep onnx_conv(const OnnxNode& node) {
-    [[maybe_unused]] const Model& model = node.model;
-    [[maybe_unused]] const Layer& layer = node.layer;
-    [[maybe_unused]] const PlanStep& plan = node.plan;
-    [[maybe_unused]] const std::vector<bool>& runtime = node.runtime;
-    [[maybe_unused]] const std::string& type = layer.type;
+// Conv weights [out, in/groups, (kh,) kw] in the canonical layout (core/ops/conv.h).
+ConvWeights onnx_conv_weights(const Model& model, const Layer& layer) {
     const Tensor* weight = layer.inputs.size() > 1 ? onnx_constant(model, layer, layer.inputs[1]) : nullptr;
     if (!weight) throw UnsupportedError("Conv weights are not constant");
     const Tensor* bias_tensor = layer.inputs.size() > 2 && !layer.inputs[2].empty() ? onnx_constant(model, layer, layer.inputs[2]) : nullptr;
-    size_t spatial = static_cast<size_t>(weight->rank() - 2);
-    bool one_d = spatial == 1;
     const Shape& ws = weight->shape();
-    Conv2DGeometry g;
-    g.kernel_h = one_d ? 1 : ws[2];
-    g.kernel_w = ws.back();
-    std::vector<int64_t> strides = expand(layer.attribute_ints("strides", {}), spatial, 1, one_d);
-    std::vector<int64_t> dilations = expand(layer.attribute_ints("dilations", {}), spatial, 1, one_d);
-    g.stride_h = strides[0]; g.stride_w = strides[1];
-    g.dilation_h = dilations[0]; g.dilation_w = dilations[1];
-    g.groups = layer.attribute_int("group", 1);
-    int64_t cog_total = ws[0], cig = ws[1], taps = g.kernel_h * g.kernel_w;
-    g.in_channels = cig * g.groups;
-    g.out_channels = cog_total;
-    std::vector<float> w = weight->to_float_vector(), canonical(w.size());
+    const int64_t cog_total = ws[0], cig = ws[1];
+    int64_t taps = 1;
+    for (int a = 2; a < weight->rank(); ++a) taps *= ws[static_cast<size_t>(a)];
+    ConvWeights out;
+    std::vector<float> w = weight->to_float_vector();
+    out.kernel.resize(w.size());
     for (int64_t o = 0; o < cog_total; ++o)
         for (int64_t i = 0; i < cig; ++i)
-            for (int64_t t = 0; t < taps; ++t) canonical[(t * cig + i) * cog_total + o] = w[(o * cig + i) * taps + t];
-    std::vector<float> bias = bias_tensor ? bias_tensor->to_float_vector() : std::vector<float>{};
-    std::vector<ConvStage> stages{make_stage(g, canonical, bias, onnx_padding(layer, spatial))};
-    return conv_backward(std::move(stages), FusedActivation{}, one_d, true);
+            for (int64_t t = 0; t < taps; ++t) out.kernel[(t * cig + i) * cog_total + o] = w[(o * cig + i) * taps + t];
+    if (bias_tensor) out.bias = bias_tensor->to_float_vector();
+    return out;
+}
+
+// Until the ONNX compiler records ConvParams in its plan steps: the same
+// parameters from the node's attributes.
+ConvParams onnx_conv_params_from_attributes(const Model& model, const Layer& layer) {
+    const Tensor* weight = layer.inputs.size() > 1 ? onnx_constant(model, layer, layer.inputs[1]) : nullptr;
+    if (!weight) throw UnsupportedError("Conv weights are not constant");
+    const size_t spatial = static_cast<size_t>(weight->rank() - 2);
+    const bool one_d = spatial == 1;
+    const Shape& ws = weight->shape();
+    ConvParams p;
+    p.spatial = static_cast<int>(spatial);
+    p.kernel_h = one_d ? 1 : ws[2];
+    p.kernel_w = ws.back();
+    std::vector<int64_t> strides = expand(layer.attribute_ints("strides", {}), spatial, 1, one_d);
+    std::vector<int64_t> dilations = expand(layer.attribute_ints("dilations", {}), spatial, 1, one_d);
+    p.stride_h = strides[0]; p.stride_w = strides[1];
+    p.dilation_h = dilations[0]; p.dilation_w = dilations[1];
+    p.groups = layer.attribute_int("group", 1);
+    p.in_channels = ws[1] * p.groups;
+    p.out_channels = ws[0];
+    p.padding = onnx_padding(layer, spatial);
+    p.channels_first = true;
+    return p;
 }
 
 // Gemm / MatMul with a constant B.
@@ -178,13 +161,8 @@ BackwardStep onnx_dense(const OnnxNode& node) {
     return dense_backward(std::move(kn), k, n, std::move(bias), FusedActivation{}, trans_a);
 }
 
-// MaxPool / AveragePool.
-BackwardStep onnx_pool(const OnnxNode& node) {
-    [[maybe_unused]] const Model& model = node.model;
-    [[maybe_unused]] const Layer& layer = node.layer;
-    [[maybe_unused]] const PlanStep& plan = node.plan;
-    [[maybe_unused]] const std::vector<bool>& runtime = node.runtime;
-    [[maybe_unused]] const std::string& type = layer.type;
+// Until the ONNX compiler records PoolParams: MaxPool / AveragePool's attributes.
+PoolParams onnx_pool_params_from_attributes(const Layer& layer, OpKind op) {
     std::vector<int64_t> kernel = layer.attribute_ints("kernel_shape", {});
     size_t spatial = kernel.size();
     if (spatial != 1 && spatial != 2) throw UnsupportedError("pooling rank");
@@ -192,13 +170,18 @@ BackwardStep onnx_pool(const OnnxNode& node) {
     kernel = expand(kernel, spatial, 1, one_d);
     std::vector<int64_t> strides = expand(layer.attribute_ints("strides", {}), spatial, 1, one_d);
     std::vector<int64_t> dilations = expand(layer.attribute_ints("dilations", {}), spatial, 1, one_d);
-    Pool2DGeometry g;
+    PoolParams p;
+    p.kind = op == OpKind::max_pool2d ? PoolKind::max : PoolKind::average;
+    p.spatial = static_cast<int>(spatial);
+    Pool2DGeometry& g = p.geometry;
     g.kernel_h = kernel[0]; g.kernel_w = kernel[1];
     g.stride_h = strides[0]; g.stride_w = strides[1];
     g.dilation_h = dilations[0]; g.dilation_w = dilations[1];
     g.ceil_mode = layer.attribute_int("ceil_mode", 0) != 0;
     g.count_include_pad = layer.attribute_int("count_include_pad", 0) != 0;
-    return pool_backward(plan.op == OpKind::max_pool2d ? PoolKind::max : PoolKind::average, g, onnx_padding(layer, spatial), one_d, true);
+    p.padding = onnx_padding(layer, spatial);
+    p.channels_first = true;
+    return p;
 }
 
 // Reduce* with axes as attribute or constant input.
@@ -256,15 +239,15 @@ BackwardStep onnx_activation(const OnnxNode& node) {
     return activation_step(a);
 }
 
-// Softmax / LogSoftmax: before opset 13 over the input flattened from axis (default 1).
-BackwardStep onnx_softmax(const OnnxNode& node) {
-    [[maybe_unused]] const Model& model = node.model;
-    [[maybe_unused]] const Layer& layer = node.layer;
-    [[maybe_unused]] const PlanStep& plan = node.plan;
-    [[maybe_unused]] const std::vector<bool>& runtime = node.runtime;
-    [[maybe_unused]] const std::string& type = layer.type;
+// Until the ONNX compiler records SoftmaxParams: Softmax / LogSoftmax
+// before opset 13 run over the input flattened from axis (default 1).
+SoftmaxParams onnx_softmax_params_from_attributes(const Model& model, const Layer& layer) {
     const int64_t opset = model.onnx_opset() > 0 ? model.onnx_opset() : 13;
-    return softmax_step(layer.attribute_int("axis", opset >= 13 ? -1 : 1), opset < 13, type == "LogSoftmax");
+    SoftmaxParams p;
+    p.axis = layer.attribute_int("axis", opset >= 13 ? -1 : 1);
+    p.flatten_to_2d = opset < 13;
+    p.log = layer.type == "LogSoftmax";
+    return p;
 }
 
 // Add/Sub/Mul/Div/Pow with one or two runtime operands.
@@ -281,15 +264,7 @@ BackwardStep onnx_binary(const OnnxNode& node) {
     bool runtime_first = !runtime.empty() && runtime[0];
     if (kind == BinaryKind::power) throw UnsupportedError("Pow with a constant operand has no backward yet");
     if (kind == BinaryKind::divide && !runtime_first) {
-        BackwardStep step;  // y = c / x: dy/dx = -y / x
-        step.backward = [](const BackwardContext& c) {
-            Tensor x = c.inputs[0]->to_float32();
-            Tensor local = binary_op(BinaryKind::divide, c.output.to_float32(), x);
-            Tensor g = binary_op(BinaryKind::multiply, c.output_gradient, local);
-            g = binary_op(BinaryKind::multiply, g, Tensor::from_floats({}, {-1.0f}));
-            return std::vector<Tensor>{reduce_to_shape(g, x.shape())};
-        };
-        return step;
+        return constant_over_input_backward();  // y = c / x
     }
     BackwardStep step;
     step.backward = affine_backward(plan.run, 0);
@@ -305,18 +280,10 @@ BackwardStep onnx_backward(const Model& model, const Layer& layer, const PlanSte
     }
     const OnnxNode node{model, layer, plan, runtime};
     switch (plan.op) {
-        case OpKind::conv2d: return onnx_conv(node);
         case OpKind::dense:
         case OpKind::matmul: return onnx_dense(node);
-        case OpKind::max_pool2d:
-        case OpKind::avg_pool2d: return onnx_pool(node);
-        case OpKind::global_avg_pool:
-        case OpKind::global_max_pool:
-            return reduction_backward(plan.op == OpKind::global_max_pool ? ReduceKind::max : ReduceKind::mean,
-                                      [](const Tensor& x) { return spatial_axes(x, true); });
         case OpKind::reduce: return onnx_reduce(node);
         case OpKind::activation: return onnx_activation(node);
-        case OpKind::softmax: return onnx_softmax(node);
         case OpKind::prelu: return prelu_step(plan.run);
         case OpKind::binary: return onnx_binary(node);
         case OpKind::variadic: {
@@ -327,6 +294,97 @@ BackwardStep onnx_backward(const Model& model, const Layer& layer, const PlanSte
         default: break;
     }
     throw UnsupportedError(concat("no backward for ", op_name(plan.op)));
+}
+
+// [SECTION] from the plan step's typed parameters ---------------------------------
+
+BackwardStep conv_from_params(const ConvParams& p, const ConvWeights& w) {
+    if (p.transposed) throw UnsupportedError("no backward for transposed convolutions yet");
+    Conv2DGeometry g;
+    g.kernel_h = p.kernel_h; g.kernel_w = p.kernel_w;
+    g.stride_h = p.stride_h; g.stride_w = p.stride_w;
+    g.dilation_h = p.dilation_h; g.dilation_w = p.dilation_w;
+    g.groups = p.groups;
+    g.in_channels = p.in_channels;
+    g.out_channels = p.depth_multiplier > 0 ? p.in_channels * p.depth_multiplier : p.out_channels;
+    std::vector<ConvStage> stages{make_stage(g, w.kernel, p.separable ? std::vector<float>{} : w.bias, p.padding)};
+    if (p.separable) {
+        Conv2DGeometry pointwise;
+        pointwise.in_channels = g.out_channels;
+        pointwise.out_channels = p.out_channels;
+        stages.push_back(make_stage(pointwise, w.pointwise, w.bias, PaddingRule{}));
+    }
+    return conv_backward(std::move(stages), FusedActivation{p.activation}, p.spatial == 1, p.channels_first);
+}
+
+BackwardStep pool_from_params(const PoolParams& p, OpKind op) {
+    if (p.global) {
+        const bool channels_first = p.channels_first;
+        return reduction_backward(op == OpKind::global_max_pool ? ReduceKind::max : ReduceKind::mean,
+                                  [channels_first](const Tensor& x) { return spatial_axes(x, channels_first); });
+    }
+    return pool_backward(p.kind, p.geometry, p.padding, p.spatial == 1, p.channels_first);
+}
+
+// Keras convolution weights as the compiler's resolver finds them: regular
+// kernels are stored in the canonical layout, depthwise ones [kh, kw, in,
+// multiplier] are the canonical layout for groups == in.
+ConvWeights keras_conv_weights(const Model& model, const Layer& layer) {
+    const KerasConvParams k = keras_conv_params(model, layer);
+    ConvWeights w;
+    w.kernel = k.kernel->to_float_vector();
+    if (k.pointwise) w.pointwise = k.pointwise->to_float_vector();
+    if (k.bias) w.bias = k.bias->to_float_vector();
+    return w;
+}
+
+// The backward of a step from its LayerParams (and the weights the layer
+// holds); nullopt when the step carries none of the kinds read here.
+std::optional<BackwardStep> from_plan_params(const Model& model, const Layer& layer, const PlanStep& plan, const LayerParams& params) {
+    switch (plan.op) {
+        case OpKind::conv2d:
+        case OpKind::separable_conv2d:
+            if (const auto* p = std::get_if<ConvParams>(&params)) {
+                return conv_from_params(*p, model.is_onnx() ? onnx_conv_weights(model, layer) : keras_conv_weights(model, layer));
+            }
+            break;
+        case OpKind::max_pool2d: case OpKind::avg_pool2d: case OpKind::global_avg_pool: case OpKind::global_max_pool:
+            if (const auto* p = std::get_if<PoolParams>(&params)) return pool_from_params(*p, plan.op);
+            break;
+        case OpKind::activation:
+            if (const auto* p = std::get_if<ActivationParams>(&params)) return activation_step(p->activation);
+            break;
+        case OpKind::softmax:
+            if (const auto* p = std::get_if<SoftmaxParams>(&params)) return softmax_step(p->axis, p->flatten_to_2d, p->log);
+            break;
+        case OpKind::dense:
+            if (const auto* p = std::get_if<DenseParams>(&params); p && !model.is_onnx()) {
+                const KerasDenseParams k = keras_dense_params(model, layer);
+                std::vector<float> bias = k.bias ? k.bias->to_float_vector() : std::vector<float>{};
+                return dense_backward(k.kernel->to_float_vector(), p->in_features, p->out_features, bias,
+                                      FusedActivation{p->activation}, false);
+            }
+            break;
+        default: break;
+    }
+    return std::nullopt;
+}
+
+// ONNX steps the ONNX compiler does not yet give LayerParams: the same
+// kinds of parameters from the node's attributes.
+LayerParams onnx_params_from_attributes(const Model& model, const Layer& layer, OpKind op) {
+    switch (op) {
+        case OpKind::conv2d: return onnx_conv_params_from_attributes(model, layer);
+        case OpKind::max_pool2d: case OpKind::avg_pool2d: return onnx_pool_params_from_attributes(layer, op);
+        case OpKind::global_avg_pool: case OpKind::global_max_pool: {
+            PoolParams p;
+            p.global = true;
+            p.channels_first = true;
+            return p;
+        }
+        case OpKind::softmax: return onnx_softmax_params_from_attributes(model, layer);
+        default: return std::monostate{};
+    }
 }
 
 }  // namespace
@@ -358,7 +416,10 @@ BackwardStep select_backward(const Model& model, const Engine& engine, const Pla
     const Layer* layer = model.find_layer(plan.layer_name);
     if (!layer) throw UnsupportedError("its layer is not in the model");
     const bool onnx = model.is_onnx();
-    return onnx ? onnx_backward(model, *layer, plan, engine) : keras_backward(model, *layer, plan);
+    const LayerParams params = onnx && std::holds_alternative<std::monostate>(plan.params)
+                                   ? onnx_params_from_attributes(model, *layer, plan.op) : plan.params;
+    if (std::optional<BackwardStep> step = from_plan_params(model, *layer, plan, params)) return *std::move(step);
+    return onnx ? onnx_backward(model, *layer, plan, engine) : keras_backward(*layer, plan);
 }
 
 }  // namespace convscope
