@@ -58,7 +58,11 @@ struct PlanStep {
 
 // Both throw UnsupportedError with the reason when the layer cannot run.
 CompiledLayer compile_keras_layer(const Model& model, const Layer& layer);
+// The ONNX node's op is looked up in the op table (compile_onnx.cpp) by
+// type, domain and the model's opset for that domain.
 CompiledLayer compile_onnx_node(const Model& model, const Layer& layer);
+// The op table's rows as "ai.onnx::Softmax 13+" (for docs and tests).
+std::vector<std::string> onnx_supported_ops();
 
 // Shared helpers for the compilers.
 const Tensor& require_input(const StepInputs& inputs, size_t index, const char* op);

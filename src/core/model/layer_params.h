@@ -85,6 +85,7 @@ struct SoftmaxParams {
     // softmax runs over all trailing values together.
     bool flatten_to_2d = false;
     bool log = false;
+    bool hard = false;               // ONNX Hardmax: one-hot of the first maximum
 };
 
 struct ResizeParams {

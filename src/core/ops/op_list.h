@@ -44,6 +44,7 @@ enum class OpKind : int {
     slice,
     reduce,
     cast,
+    split,          // ONNX Split (several outputs)
     count
 };
 
@@ -53,6 +54,7 @@ inline constexpr const char* op_names[] = {
     "batch_norm", "layer_norm", "normalization", "activation", "softmax", "prelu",
     "binary", "variadic", "concat", "flatten", "reshape", "transpose", "squeeze",
     "unsqueeze", "pad", "crop", "resize", "shape", "gather", "slice", "reduce", "cast",
+    "split",
 };
 static_assert(sizeof(op_names) / sizeof(op_names[0]) == static_cast<size_t>(OpKind::count),
               "op_names must list every OpKind");

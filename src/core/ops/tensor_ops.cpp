@@ -220,8 +220,9 @@ Tensor gather(const Tensor& data, const Tensor& indices, int64_t axis_value) {
 
 namespace {
 
-float source_coordinate(CoordinateMode mode, int64_t out_index, int64_t in_size, int64_t out_size) {
-    float scale = static_cast<float>(in_size) / static_cast<float>(out_size);
+// `stated_scale` > 0: the output/input scale the file gives (else the sizes' ratio).
+float source_coordinate(CoordinateMode mode, int64_t out_index, int64_t in_size, int64_t out_size, double stated_scale) {
+    float scale = stated_scale > 0 ? static_cast<float>(1.0 / stated_scale) : static_cast<float>(in_size) / static_cast<float>(out_size);
     switch (mode) {
         case CoordinateMode::half_pixel: return (out_index + 0.5f) * scale - 0.5f;
         case CoordinateMode::pytorch_half_pixel: return out_size > 1 ? (out_index + 0.5f) * scale - 0.5f : 0.0f;
@@ -269,9 +270,9 @@ Tensor resize2d(const Tensor& input, bool channels_last, int64_t output_h, int64
         const float* image = src + n * height * width * channels;
         float* out_image = dst + n * output_h * output_w * channels;
         for (int64_t oy = 0; oy < output_h; ++oy) {
-            float fy = source_coordinate(options.coordinates, oy, height, output_h);
+            float fy = source_coordinate(options.coordinates, oy, height, output_h, options.scale_h);
             for (int64_t ox = 0; ox < output_w; ++ox) {
-                float fx = source_coordinate(options.coordinates, ox, width, output_w);
+                float fx = source_coordinate(options.coordinates, ox, width, output_w, options.scale_w);
                 if (options.mode == ResizeMode::nearest) {
                     int64_t iy = nearest_index(options.rounding, fy, height), ix = nearest_index(options.rounding, fx, width);
                     for (int64_t c = 0; c < channels; ++c) out_image[oy * dy + ox * dx + c * dc] = image[iy * sy + ix * sx + c * sc];

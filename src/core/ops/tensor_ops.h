@@ -40,6 +40,10 @@ struct ResizeOptions {
     ResizeMode mode = ResizeMode::nearest;
     CoordinateMode coordinates = CoordinateMode::asymmetric;
     NearestRounding rounding = NearestRounding::floor;
+    // The output/input scale per axis for the coordinate transform when the
+    // file states scales (ONNX uses them, not the rounded sizes' ratio);
+    // 0: the ratio of the sizes.
+    double scale_h = 0, scale_w = 0;
 };
 
 // Resizes the two spatial axes of a rank-4 float tensor, NHWC when
