@@ -6,8 +6,6 @@
 //   ONNX nodes
 //   from the plan step's typed parameters
 //   select_backward
-#include <limits>
-#include <map>
 #include <optional>
 #include <variant>
 
@@ -23,18 +21,6 @@ namespace {
 using namespace grad;
 
 // [SECTION] Keras layers ------------------------------------------------------------
-
-std::vector<int64_t> expand(std::vector<int64_t> values, size_t rank, int64_t fallback, bool one_d) {
-    if (values.empty()) values.assign(rank, fallback);
-    if (values.size() == 1 && rank > 1) {
-        // Copied first: assign() with a reference into the vector reads freed memory under libc++.
-        const int64_t value = values[0];
-        values.assign(rank, value);
-    }
-    if (values.size() != rank) throw UnsupportedError(concat("expected ", rank, " spatial values, got ", values.size()));
-    if (one_d) values.insert(values.begin(), 1);
-    return values;
-}
 
 // Keras steps whose typed parameters have no LayerParams kind (merges, PReLU).
 BackwardStep keras_backward(const Layer& layer, const PlanStep& plan) {
@@ -75,19 +61,6 @@ const Tensor* onnx_constant(const Model& model, const Layer& layer, const std::s
     return nullptr;
 }
 
-PaddingRule onnx_padding(const Layer& layer, size_t spatial) {
-    PaddingRule rule;
-    std::string auto_pad = layer.attribute_string("auto_pad", "NOTSET");
-    if (auto_pad == "SAME_UPPER") { rule.kind = PaddingRule::Kind::same_upper; return rule; }
-    if (auto_pad == "SAME_LOWER") { rule.kind = PaddingRule::Kind::same_lower; return rule; }
-    if (auto_pad == "VALID") return rule;
-    std::vector<int64_t> pads = layer.attribute_ints("pads", std::vector<int64_t>(2 * spatial, 0));
-    if (pads.size() != 2 * spatial) throw UnsupportedError("pads length");
-    if (spatial == 1) { rule.left = pads[0]; rule.right = pads[1]; }
-    else { rule.top = pads[0]; rule.left = pads[1]; rule.bottom = pads[2]; rule.right = pads[3]; }
-    return rule;
-}
-
 // Conv weights [out, in/groups, (kh,) kw] in the canonical layout (core/ops/conv.h).
 ConvWeights onnx_conv_weights(const Model& model, const Layer& layer) {
     const Tensor* weight = layer.inputs.size() > 1 ? onnx_constant(model, layer, layer.inputs[1]) : nullptr;
@@ -105,30 +78,6 @@ ConvWeights onnx_conv_weights(const Model& model, const Layer& layer) {
             for (int64_t t = 0; t < taps; ++t) out.kernel[(t * cig + i) * cog_total + o] = w[(o * cig + i) * taps + t];
     if (bias_tensor) out.bias = bias_tensor->to_float_vector();
     return out;
-}
-
-// Until the ONNX compiler records ConvParams in its plan steps: the same
-// parameters from the node's attributes.
-ConvParams onnx_conv_params_from_attributes(const Model& model, const Layer& layer) {
-    const Tensor* weight = layer.inputs.size() > 1 ? onnx_constant(model, layer, layer.inputs[1]) : nullptr;
-    if (!weight) throw UnsupportedError("Conv weights are not constant");
-    const size_t spatial = static_cast<size_t>(weight->rank() - 2);
-    const bool one_d = spatial == 1;
-    const Shape& ws = weight->shape();
-    ConvParams p;
-    p.spatial = static_cast<int>(spatial);
-    p.kernel_h = one_d ? 1 : ws[2];
-    p.kernel_w = ws.back();
-    std::vector<int64_t> strides = expand(layer.attribute_ints("strides", {}), spatial, 1, one_d);
-    std::vector<int64_t> dilations = expand(layer.attribute_ints("dilations", {}), spatial, 1, one_d);
-    p.stride_h = strides[0]; p.stride_w = strides[1];
-    p.dilation_h = dilations[0]; p.dilation_w = dilations[1];
-    p.groups = layer.attribute_int("group", 1);
-    p.in_channels = ws[1] * p.groups;
-    p.out_channels = ws[0];
-    p.padding = onnx_padding(layer, spatial);
-    p.channels_first = true;
-    return p;
 }
 
 // Gemm / MatMul with a constant B.
@@ -161,29 +110,6 @@ BackwardStep onnx_dense(const OnnxNode& node) {
     return dense_backward(std::move(kn), k, n, std::move(bias), FusedActivation{}, trans_a);
 }
 
-// Until the ONNX compiler records PoolParams: MaxPool / AveragePool's attributes.
-PoolParams onnx_pool_params_from_attributes(const Layer& layer, OpKind op) {
-    std::vector<int64_t> kernel = layer.attribute_ints("kernel_shape", {});
-    size_t spatial = kernel.size();
-    if (spatial != 1 && spatial != 2) throw UnsupportedError("pooling rank");
-    bool one_d = spatial == 1;
-    kernel = expand(kernel, spatial, 1, one_d);
-    std::vector<int64_t> strides = expand(layer.attribute_ints("strides", {}), spatial, 1, one_d);
-    std::vector<int64_t> dilations = expand(layer.attribute_ints("dilations", {}), spatial, 1, one_d);
-    PoolParams p;
-    p.kind = op == OpKind::max_pool2d ? PoolKind::max : PoolKind::average;
-    p.spatial = static_cast<int>(spatial);
-    Pool2DGeometry& g = p.geometry;
-    g.kernel_h = kernel[0]; g.kernel_w = kernel[1];
-    g.stride_h = strides[0]; g.stride_w = strides[1];
-    g.dilation_h = dilations[0]; g.dilation_w = dilations[1];
-    g.ceil_mode = layer.attribute_int("ceil_mode", 0) != 0;
-    g.count_include_pad = layer.attribute_int("count_include_pad", 0) != 0;
-    p.padding = onnx_padding(layer, spatial);
-    p.channels_first = true;
-    return p;
-}
-
 // Reduce* with axes as attribute or constant input.
 BackwardStep onnx_reduce(const OnnxNode& node) {
     [[maybe_unused]] const Model& model = node.model;
@@ -205,49 +131,6 @@ BackwardStep onnx_reduce(const OnnxNode& node) {
         for (int64_t a : axes) resolved.push_back(normalize_axis(a, x.rank(), "Reduce backward"));
         return resolved;
     });
-}
-
-// Element-wise ONNX activations and unary maths.
-BackwardStep onnx_activation(const OnnxNode& node) {
-    [[maybe_unused]] const Model& model = node.model;
-    [[maybe_unused]] const Layer& layer = node.layer;
-    [[maybe_unused]] const PlanStep& plan = node.plan;
-    [[maybe_unused]] const std::vector<bool>& runtime = node.runtime;
-    [[maybe_unused]] const std::string& type = layer.type;
-    if (type == "Clip") return pass_where_unchanged();
-    Activation a;
-    static const std::map<std::string, ActivationKind> kinds = {
-        {"Sigmoid", ActivationKind::sigmoid}, {"Tanh", ActivationKind::tanh}, {"Selu", ActivationKind::selu},
-        {"HardSwish", ActivationKind::hard_swish}, {"Softplus", ActivationKind::softplus}, {"Softsign", ActivationKind::softsign},
-        {"Exp", ActivationKind::exponential}, {"Log", ActivationKind::log}, {"Sqrt", ActivationKind::sqrt},
-        {"Neg", ActivationKind::negate}, {"Abs", ActivationKind::absolute}, {"Reciprocal", ActivationKind::reciprocal},
-        {"Erf", ActivationKind::erf}, {"Floor", ActivationKind::floor}, {"Ceil", ActivationKind::ceil}};
-    if (type == "Relu") { a.kind = ActivationKind::relu; a.alpha = std::numeric_limits<float>::infinity(); }
-    else if (type == "LeakyRelu") { a.kind = ActivationKind::leaky_relu; a.alpha = static_cast<float>(layer.attribute_float("alpha", 0.01)); }
-    else if (type == "Elu") { a.kind = ActivationKind::elu; a.alpha = static_cast<float>(layer.attribute_float("alpha", 1.0)); }
-    else if (type == "HardSigmoid") {
-        a.kind = ActivationKind::hard_sigmoid;
-        a.alpha = static_cast<float>(layer.attribute_float("alpha", 0.2));
-        a.beta = static_cast<float>(layer.attribute_float("beta", 0.5));
-    } else if (type == "Gelu") {
-        a.kind = layer.attribute_string("approximate", "none") == "tanh" ? ActivationKind::gelu_tanh : ActivationKind::gelu;
-    } else if (kinds.count(type)) {
-        a.kind = kinds.at(type);
-    } else {
-        throw UnsupportedError(concat("no backward for ", type));
-    }
-    return activation_step(a);
-}
-
-// Until the ONNX compiler records SoftmaxParams: Softmax / LogSoftmax
-// before opset 13 run over the input flattened from axis (default 1).
-SoftmaxParams onnx_softmax_params_from_attributes(const Model& model, const Layer& layer) {
-    const int64_t opset = model.onnx_opset() > 0 ? model.onnx_opset() : 13;
-    SoftmaxParams p;
-    p.axis = layer.attribute_int("axis", opset >= 13 ? -1 : 1);
-    p.flatten_to_2d = opset < 13;
-    p.log = layer.type == "LogSoftmax";
-    return p;
 }
 
 // Add/Sub/Mul/Div/Pow with one or two runtime operands.
@@ -283,7 +166,6 @@ BackwardStep onnx_backward(const Model& model, const Layer& layer, const PlanSte
         case OpKind::dense:
         case OpKind::matmul: return onnx_dense(node);
         case OpKind::reduce: return onnx_reduce(node);
-        case OpKind::activation: return onnx_activation(node);
         case OpKind::prelu: return prelu_step(plan.run);
         case OpKind::binary: return onnx_binary(node);
         case OpKind::variadic: {
@@ -340,7 +222,8 @@ ConvWeights keras_conv_weights(const Model& model, const Layer& layer) {
 
 // The backward of a step from its LayerParams (and the weights the layer
 // holds); nullopt when the step carries none of the kinds read here.
-std::optional<BackwardStep> from_plan_params(const Model& model, const Layer& layer, const PlanStep& plan, const LayerParams& params) {
+std::optional<BackwardStep> from_plan_params(const Model& model, const Layer& layer, const PlanStep& plan) {
+    const LayerParams& params = plan.params;
     switch (plan.op) {
         case OpKind::conv2d:
         case OpKind::separable_conv2d:
@@ -352,10 +235,18 @@ std::optional<BackwardStep> from_plan_params(const Model& model, const Layer& la
             if (const auto* p = std::get_if<PoolParams>(&params)) return pool_from_params(*p, plan.op);
             break;
         case OpKind::activation:
-            if (const auto* p = std::get_if<ActivationParams>(&params)) return activation_step(p->activation);
+            if (const auto* p = std::get_if<ActivationParams>(&params)) {
+                // ONNX Clip's bounds may be runtime inputs (opset 11+): the
+                // gradient passes where the step left the value unchanged.
+                if (model.is_onnx() && p->activation.kind == ActivationKind::clip) return pass_where_unchanged();
+                return activation_step(p->activation);
+            }
             break;
         case OpKind::softmax:
-            if (const auto* p = std::get_if<SoftmaxParams>(&params)) return softmax_step(p->axis, p->flatten_to_2d, p->log);
+            if (const auto* p = std::get_if<SoftmaxParams>(&params)) {
+                if (p->hard) return no_gradient();  // Hardmax is piecewise constant
+                return softmax_step(p->axis, p->flatten_to_2d, p->log);
+            }
             break;
         case OpKind::dense:
             if (const auto* p = std::get_if<DenseParams>(&params); p && !model.is_onnx()) {
@@ -368,23 +259,6 @@ std::optional<BackwardStep> from_plan_params(const Model& model, const Layer& la
         default: break;
     }
     return std::nullopt;
-}
-
-// ONNX steps the ONNX compiler does not yet give LayerParams: the same
-// kinds of parameters from the node's attributes.
-LayerParams onnx_params_from_attributes(const Model& model, const Layer& layer, OpKind op) {
-    switch (op) {
-        case OpKind::conv2d: return onnx_conv_params_from_attributes(model, layer);
-        case OpKind::max_pool2d: case OpKind::avg_pool2d: return onnx_pool_params_from_attributes(layer, op);
-        case OpKind::global_avg_pool: case OpKind::global_max_pool: {
-            PoolParams p;
-            p.global = true;
-            p.channels_first = true;
-            return p;
-        }
-        case OpKind::softmax: return onnx_softmax_params_from_attributes(model, layer);
-        default: return std::monostate{};
-    }
 }
 
 }  // namespace
@@ -416,9 +290,7 @@ BackwardStep select_backward(const Model& model, const Engine& engine, const Pla
     const Layer* layer = model.find_layer(plan.layer_name);
     if (!layer) throw UnsupportedError("its layer is not in the model");
     const bool onnx = model.is_onnx();
-    const LayerParams params = onnx && std::holds_alternative<std::monostate>(plan.params)
-                                   ? onnx_params_from_attributes(model, *layer, plan.op) : plan.params;
-    if (std::optional<BackwardStep> step = from_plan_params(model, *layer, plan, params)) return *std::move(step);
+    if (std::optional<BackwardStep> step = from_plan_params(model, *layer, plan)) return *std::move(step);
     return onnx ? onnx_backward(model, *layer, plan, engine) : keras_backward(*layer, plan);
 }
 

@@ -11,9 +11,7 @@
 // chosen per plan step in backward_select.cpp) and summing gradients of values
 // that feed several steps. Parameters a backward needs (strides, pads,
 // activation kinds) are the plan step's typed LayerParams; kernels come from
-// the layer (the Keras compiler's resolvers, ONNX initializers). ONNX steps
-// whose compiler records no params yet get theirs from the node's
-// attributes in backward_select.cpp, in one place per kind; operators
+// the layer (the Keras compiler's resolvers, ONNX initializers); operators
 // that only move elements (reshape, transpose, pad, crop, concat, gather,
 // nearest resize) and per-element affine ones (batch norm in inference mode,
 // Normalization, Rescaling, add/multiply by a constant) are differentiated by
