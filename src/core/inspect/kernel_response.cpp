@@ -3,6 +3,7 @@
 #include "core/base/error.h"
 #include "core/engine/builders.h"
 #include "core/engine/keras_params.h"
+#include "core/engine/layer_params_of.h"
 #include "core/inspect/kernels.h"
 
 namespace convscope {
@@ -22,32 +23,12 @@ ConvWindow keras_window(const Model& model, const Layer& layer) {
     return ConvWindow{p.geometry.stride_h, p.geometry.stride_w, p.geometry.dilation_h, p.geometry.dilation_w, p.padding};
 }
 
-// ONNX Conv: strides, dilations, auto_pad / pads.
-ConvWindow onnx_window(const Layer& layer) {
-    ConvWindow window;
-    std::vector<int64_t> strides = layer.attribute_ints("strides", {1, 1});
-    std::vector<int64_t> dilations = layer.attribute_ints("dilations", {1, 1});
-    if (strides.size() == 1) strides.push_back(strides[0]);
-    if (dilations.size() == 1) dilations.push_back(dilations[0]);
-    window.stride_h = strides[0];
-    window.stride_w = strides[1];
-    window.dilation_h = dilations[0];
-    window.dilation_w = dilations[1];
-    std::string auto_pad = layer.attribute_string("auto_pad", "NOTSET");
-    if (auto_pad == "SAME_UPPER") {
-        window.padding.kind = PaddingRule::Kind::same_upper;
-    } else if (auto_pad == "SAME_LOWER") {
-        window.padding.kind = PaddingRule::Kind::same_lower;
-    } else if (auto_pad != "VALID") {
-        std::vector<int64_t> pads = layer.attribute_ints("pads", {0, 0, 0, 0});
-        if (pads.size() == 4) {
-            window.padding.top = pads[0];
-            window.padding.left = pads[1];
-            window.padding.bottom = pads[2];
-            window.padding.right = pads[3];
-        }
-    }
-    return window;
+// ONNX Conv: the ConvParams the ONNX compiler resolves.
+ConvWindow onnx_window(const Model& model, const Layer& layer) {
+    const LayerParams params = layer_params_of(model, layer);
+    const auto* p = std::get_if<ConvParams>(&params);
+    if (!p || p->spatial != 2) throw UnsupportedError(concat("layer '", layer.name, "' is not a 2-D convolution"));
+    return ConvWindow{p->stride_h, p->stride_w, p->dilation_h, p->dilation_w, p->padding};
 }
 
 }  // namespace
@@ -67,7 +48,7 @@ Tensor convolve_single_kernel(const Model& model, const Layer& layer, const Tens
     // The kernels in their stored layout (kernels.h), the window from the layer's resolver.
     const std::optional<ConvKernels> kernels = conv_kernels(model, layer);
     if (!kernels) throw UnsupportedError(concat("layer '", layer.name, "' has no 2-D convolution kernel"));
-    const ConvWindow window = onnx ? onnx_window(layer) : keras_window(model, layer);
+    const ConvWindow window = onnx ? onnx_window(model, layer) : keras_window(model, layer);
     const int64_t kh = kernels->height, kw = kernels->width, cig = kernels->in_channels_per_group();
     if (request.output_channel < 0 || request.output_channel >= kernels->out_channels) {
         throw Error(concat("kernel response: output channel ", request.output_channel, " of ", kernels->out_channels));
