@@ -23,6 +23,7 @@ Cases:
   split, unsqueeze, squeeze, reduce_sum with axes as an attribute (11) and as an input (13)
   clip at 6 (min/max attributes) and 11/13 (inputs, one absent)
   pad at 2 (pads attribute) and 11 (pads input)
+  slice at 9 (starts/ends/axes attributes) and 13 (inputs, negative step)
 """
 import json
 import os
@@ -114,6 +115,11 @@ def cases():
                 s4, ["y"])))
     out.append(("pad_input_opset11", model("p", 11, [helper.make_node("Pad", ["x", "pads", "value"], ["y"], mode="constant")],
                 s4, ["y"], [("pads", ints([0, 0, 2, 1, 0, 0, 1, 2])), ("value", floats(-1.5).reshape(()))])))
+
+    out.append(("slice_attributes_opset9", model("l", 9,
+                [helper.make_node("Slice", ["x"], ["y"], starts=[1, -1], ends=[3, 10], axes=[1, 3])], s4, ["y"])))
+    out.append(("slice_inputs_opset13", model("l", 13, [helper.make_node("Slice", ["x", "b", "e", "a", "s"], ["y"])],
+                s4, ["y"], [("b", ints([2, 1])), ("e", ints([-10, 2])), ("a", ints([1, 2])), ("s", ints([-1, 1]))])))
     return out
 
 

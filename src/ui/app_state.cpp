@@ -242,7 +242,7 @@ std::string AppState::to_json() const {
     if (model_) {
         state["model"] = {
             {"file", file_to_json(*model_file_)},
-            {"format", model_->format},
+            {"format", model_->format_name()},
             {"producer", model_->producer},
             {"name", model_->name},
             {"layers", model_->layers.size()},

@@ -389,16 +389,33 @@ OnnxStep compile_constant_of_shape(const OnnxNode& n) {
     return s;
 }
 
+// Slice: starts/ends/axes attributes before opset 10; from 10 inputs 1-4
+// (starts, ends, axes, steps).
 OnnxStep compile_slice(const OnnxNode& n) {
     OnnxStep s;
     s.op = OpKind::slice;
-    std::vector<int64_t> a_starts = n.layer.attribute_ints("starts", {}), a_ends = n.layer.attribute_ints("ends", {}), a_axes = n.layer.attribute_ints("axes", {});
-    s.function = [a_starts, a_ends, a_axes](const std::vector<const Tensor*>& in) {
+    const bool from_inputs = n.opset >= 10;
+    if (from_inputs && (n.layer.attribute("starts") || n.layer.attribute("ends"))) {
+        throw UnsupportedError(concat("Slice at opset ", n.opset, " takes starts/ends as inputs 1 and 2, but the node has attributes (an opset-9 form)"));
+    }
+    if (!from_inputs && n.input_listed(1)) {
+        throw UnsupportedError(concat("Slice at opset ", n.opset, " takes starts/ends as attributes; inputs are an opset-10 form"));
+    }
+    std::vector<int64_t> a_starts, a_ends, a_axes;
+    if (!from_inputs) {
+        a_starts = n.layer.attribute_ints("starts", {});
+        a_ends = n.layer.attribute_ints("ends", {});
+        a_axes = n.layer.attribute_ints("axes", {});
+    }
+    s.function = [from_inputs, a_starts, a_ends, a_axes](const std::vector<const Tensor*>& in) {
         const Tensor& x = input_at(in, 0, "Slice");
-        std::vector<int64_t> starts = has_input(in, 1) ? ints_of(*in[1]) : a_starts;
-        std::vector<int64_t> ends = has_input(in, 2) ? ints_of(*in[2]) : a_ends;
-        std::vector<int64_t> axes = has_input(in, 3) ? ints_of(*in[3]) : a_axes;
-        std::vector<int64_t> steps = has_input(in, 4) ? ints_of(*in[4]) : std::vector<int64_t>(starts.size(), 1);
+        auto input_or = [&](size_t i, const std::vector<int64_t>& attribute) {
+            return from_inputs ? (has_input(in, i) ? ints_of(*in[i]) : std::vector<int64_t>{}) : attribute;
+        };
+        std::vector<int64_t> starts = input_or(1, a_starts);
+        std::vector<int64_t> ends = input_or(2, a_ends);
+        std::vector<int64_t> axes = input_or(3, a_axes);
+        std::vector<int64_t> steps = from_inputs && has_input(in, 4) ? ints_of(*in[4]) : std::vector<int64_t>(starts.size(), 1);
         if (axes.empty()) for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
         if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size()) throw UnsupportedError("Slice: starts/ends/axes/steps lengths differ");
         std::vector<int64_t> s(x.rank(), 0), e = x.shape(), st(x.rank(), 1);

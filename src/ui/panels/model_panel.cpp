@@ -104,7 +104,7 @@ void ModelPanel::draw(AppState& app) {
             key_value_row("File", file->name);
             key_value_row("Size", describe_size(file->bytes->size()));
         }
-        key_value_row("Format", model->format);
+        key_value_row("Format", model->format_name());
         if (!model->producer.empty()) key_value_row("Producer", model->producer + " " + model->producer_version);
         if (!model->name.empty()) key_value_row("Name", model->name);
         key_value_row("Layers", std::to_string(model->layers.size()));

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 
@@ -136,4 +137,38 @@ TEST_CASE("onnx opsets: axes in the other opset's place are an error, not misrea
     } catch (const UnsupportedError& error) {
         CHECK(std::string(error.what()).find("takes axes as input 1") != std::string::npos);
     }
+}
+
+TEST_CASE("onnx opsets: the op table has one row per op and opset", "[engine][onnx][opset]") {
+    // Rows read "ai.onnx::Softmax 13+", "ai.onnx::Clip 1-10", "ai.onnx::Resize 10".
+    struct Range { std::string op; int64_t low, high; };
+    std::vector<Range> ranges;
+    for (const std::string& row : onnx_supported_ops()) {
+        size_t space = row.rfind(' ');
+        REQUIRE(space != std::string::npos);
+        std::string op = row.substr(0, space), span = row.substr(space + 1);
+        Range range{op, 0, 0};
+        if (span.back() == '+') {
+            range.low = std::stoll(span.substr(0, span.size() - 1));
+            range.high = std::numeric_limits<int64_t>::max();
+        } else if (size_t dash = span.find('-'); dash != std::string::npos) {
+            range.low = std::stoll(span.substr(0, dash));
+            range.high = std::stoll(span.substr(dash + 1));
+        } else {
+            range.low = range.high = std::stoll(span);
+        }
+        REQUIRE(range.low <= range.high);
+        for (const Range& other : ranges) {
+            INFO(row << " against " << other.op << " " << other.low << "-" << other.high);
+            CHECK((other.op != op || other.high < range.low || range.high < other.low));
+        }
+        ranges.push_back(range);
+    }
+    CHECK(ranges.size() > 60);
+}
+
+TEST_CASE("onnx opsets: Split's first output shape is inferred at read time", "[engine][onnx][opset]") {
+    CHECK(open_case("split_attribute_opset11").layers.at(0).output_shape == Shape{1, 1, 2, 2});
+    CHECK(open_case("split_input_opset13").layers.at(0).output_shape == Shape{1, 2, 2, 2});
+    CHECK(open_case("split_equal_opset13").layers.at(0).output_shape == Shape{1, 3, 2, 1});
 }
