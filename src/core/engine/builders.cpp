@@ -15,9 +15,7 @@ void apply_output_activation(const OutputActivation& activation, Tensor& tensor)
     }
 }
 
-namespace {
-
-PadPair resolve(const PaddingRule& rule, bool height, int64_t size, int64_t kernel, int64_t stride, int64_t dilation) {
+PadPair resolve_padding(const PaddingRule& rule, bool height, int64_t size, int64_t kernel, int64_t stride, int64_t dilation) {
     switch (rule.kind) {
         case PaddingRule::Kind::explicit_pads:
             return height ? PadPair{rule.top, rule.bottom} : PadPair{rule.left, rule.right};
@@ -27,6 +25,8 @@ PadPair resolve(const PaddingRule& rule, bool height, int64_t size, int64_t kern
     }
     return {};
 }
+
+namespace {
 
 // [N, L, C] -> [N, 1, L, C] for the 1-D layers.
 Tensor as_image(const Tensor& input, bool one_dimensional, const char* op) {
@@ -59,8 +59,8 @@ ResolvedConv resolve_conv(const PaddingRule& padding, const Conv2DGeometry& g, i
                                       " (input ", shape_to_string(input.shape()), ")"));
     }
     ResolvedConv r;
-    r.height = resolve(padding, true, h, g.kernel_h, g.stride_h, g.dilation_h);
-    r.width = resolve(padding, false, w, g.kernel_w, g.stride_w, g.dilation_w);
+    r.height = resolve_padding(padding, true, h, g.kernel_h, g.stride_h, g.dilation_h);
+    r.width = resolve_padding(padding, false, w, g.kernel_w, g.stride_w, g.dilation_w);
     r.output_h = conv_output_size(h, g.kernel_h, g.stride_h, g.dilation_h, r.height.begin, r.height.end);
     r.output_w = conv_output_size(w, g.kernel_w, g.stride_w, g.dilation_w, r.width.begin, r.width.end);
     return r;
@@ -155,8 +155,8 @@ Tensor PoolStep::run(const Tensor& input) const {
     const int64_t n = x.shape()[0], h = x.shape()[1], w = x.shape()[2], c = x.shape()[3];
     Pool2DGeometry g = geometry;
     g.validate("pooling");
-    PadPair ph = resolve(padding, true, h, g.kernel_h, g.stride_h, g.dilation_h);
-    PadPair pw = resolve(padding, false, w, g.kernel_w, g.stride_w, g.dilation_w);
+    PadPair ph = resolve_padding(padding, true, h, g.kernel_h, g.stride_h, g.dilation_h);
+    PadPair pw = resolve_padding(padding, false, w, g.kernel_w, g.stride_w, g.dilation_w);
     g.pad_top = ph.begin;
     g.pad_bottom = ph.end;
     g.pad_left = pw.begin;

@@ -92,4 +92,8 @@ struct DenseStep {
 // copy for float32 weights) otherwise.
 DenseStep make_dense_step(const Tensor& matrix, bool transposed, float alpha = 1.0f);
 
+// The pads of one spatial axis (height or width) under `rule` for an input
+// of `size`: what every step, backward and kernel response uses.
+PadPair resolve_padding(const PaddingRule& rule, bool height, int64_t size, int64_t kernel, int64_t stride, int64_t dilation);
+
 }  // namespace convscope

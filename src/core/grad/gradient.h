@@ -7,9 +7,11 @@
 //
 // The forward pass is the engine's own (run() with every value captured); the
 // backward pass walks the same steps in reverse, calling one backward
-// function per op family (backward_ops.h) and summing gradients of values
-// that feed several steps. Parameters a backward needs (kernels, strides,
-// pads, activation kinds) are read again from the Model's layers; operators
+// function per op family (backward_ops.h, built in backward_steps.cpp and
+// chosen per plan step in backward_select.cpp) and summing gradients of values
+// that feed several steps. Parameters a backward needs (strides, pads,
+// activation kinds) are the plan step's typed LayerParams; kernels come from
+// the layer (the Keras compiler's resolvers, ONNX initializers); operators
 // that only move elements (reshape, transpose, pad, crop, concat, gather,
 // nearest resize) and per-element affine ones (batch norm in inference mode,
 // Normalization, Rescaling, add/multiply by a constant) are differentiated by

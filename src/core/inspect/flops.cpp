@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <string>
+#include <variant>
+
+#include "core/base/error.h"
+#include "core/engine/layer_params_of.h"
+#include "core/inspect/kernels.h"
 
 namespace convscope {
 
@@ -15,14 +20,9 @@ bool counted_type(const Model& model, const Layer& layer, const Weight** weight,
         if (layer.type != "Conv" && layer.type != "ConvTranspose" && layer.type != "Gemm" && layer.type != "MatMul") {
             return false;
         }
-        auto input_weight = [&](size_t index) -> const Weight* {
-            if (layer.inputs.size() <= index) return nullptr;
-            for (const Weight& w : layer.weights) if (w.name == layer.inputs[index]) return &w;
-            return nullptr;
-        };
-        *weight = input_weight(1);
-        if (!*weight && layer.type == "MatMul") *weight = input_weight(0);
-        *bias = input_weight(2);
+        *weight = onnx_input_weight(layer, 1);
+        if (!*weight && layer.type == "MatMul") *weight = onnx_input_weight(layer, 0);
+        *bias = onnx_input_weight(layer, 2);
         return true;
     }
     const std::string& type = layer.type;
@@ -65,10 +65,21 @@ LayerCost layer_cost(const Model& model, const Layer& layer) {
     // kernel: MACs = input elements x kernel size, which is the per-output
     // length divided by the stride product when the output is the input
     // times the stride (exact for "same" padding, close for "valid").
+    // The strides are the compiler's (layer_params_of), so a transposed
+    // convolution the engine cannot build has an unknown cost.
     if (layer.type.find("Transpose") != std::string::npos) {
-        std::vector<int64_t> strides = layer.attribute_ints("strides", {1, 1});
-        uint64_t stride_product = 1;
-        for (int64_t s : strides) stride_product *= static_cast<uint64_t>(std::max<int64_t>(1, s));
+        LayerParams params;
+        try {
+            params = layer_params_of(model, layer);
+        } catch (const Error&) {
+        }
+        const auto* conv = std::get_if<ConvParams>(&params);
+        if (!conv) {
+            cost.known = false;
+            return cost;
+        }
+        const uint64_t stride_product = static_cast<uint64_t>(std::max<int64_t>(1, conv->stride_h)) *
+                                        static_cast<uint64_t>(std::max<int64_t>(1, conv->stride_w));
         kernel_length = std::max<uint64_t>(1, kernel_length / stride_product);
     }
     cost.macs = elements * kernel_length;

@@ -6,10 +6,6 @@
 
 namespace convscope {
 
-namespace {
-
-bool is_onnx(const Model& model) { return model.is_onnx(); }
-
 const Weight* onnx_input_weight(const Layer& layer, size_t input_index) {
     if (layer.inputs.size() <= input_index) return nullptr;
     for (const Weight& weight : layer.weights) {
@@ -18,17 +14,15 @@ const Weight* onnx_input_weight(const Layer& layer, size_t input_index) {
     return nullptr;
 }
 
-}  // namespace
-
 bool is_conv2d_layer(const Model& model, const Layer& layer) {
-    if (is_onnx(model)) return layer.type == "Conv";
+    if (model.is_onnx()) return layer.type == "Conv";
     return layer.type == "Conv2D" || layer.type == "DepthwiseConv2D";
 }
 
 std::optional<ConvKernels> conv_kernels(const Model& model, const Layer& layer) {
     if (!is_conv2d_layer(model, layer)) return std::nullopt;
     ConvKernels kernels;
-    if (is_onnx(model)) {
+    if (model.is_onnx()) {
         kernels.weight = onnx_input_weight(layer, 1);
         kernels.bias = onnx_input_weight(layer, 2);
         kernels.layout = KernelLayout::onnx_oihw;
@@ -84,6 +78,17 @@ bool ConvKernels::reads(int64_t output_channel, int64_t input_channel) const {
     return input_channel >= first && input_channel < first + in_channels_per_group();
 }
 
+float ConvKernels::at(int64_t output_channel, int64_t local, int64_t y, int64_t x) const {
+    const int64_t cig = in_channels_per_group();
+    int64_t index = 0;
+    switch (layout) {
+    case KernelLayout::onnx_oihw: index = ((output_channel * cig + local) * height + y) * width + x; break;
+    case KernelLayout::keras_depthwise: index = (y * width + x) * out_channels + output_channel; break;
+    case KernelLayout::keras_hwio: index = ((y * width + x) * cig + local) * out_channels + output_channel; break;
+    }
+    return values.f32()[index];
+}
+
 std::vector<float> ConvKernels::slice(int64_t output_channel, int64_t input_channel) const {
     if (output_channel < 0 || output_channel >= out_channels) {
         throw Error(concat("kernel ", output_channel, " requested; the layer has kernels 0..", out_channels - 1));
@@ -94,18 +99,8 @@ std::vector<float> ConvKernels::slice(int64_t output_channel, int64_t input_chan
     std::vector<float> map(static_cast<size_t>(height * width), 0.0f);
     if (!reads(output_channel, input_channel)) return map;
     const int64_t local = input_channel - first_input_channel(output_channel);
-    const int64_t cig = in_channels_per_group();
-    const float* data = values.f32();
     for (int64_t y = 0; y < height; ++y) {
-        for (int64_t x = 0; x < width; ++x) {
-            int64_t index = 0;
-            switch (layout) {
-            case KernelLayout::onnx_oihw: index = ((output_channel * cig + local) * height + y) * width + x; break;
-            case KernelLayout::keras_depthwise: index = (y * width + x) * out_channels + output_channel; break;
-            case KernelLayout::keras_hwio: index = ((y * width + x) * cig + local) * out_channels + output_channel; break;
-            }
-            map[static_cast<size_t>(y * width + x)] = data[index];
-        }
+        for (int64_t x = 0; x < width; ++x) map[static_cast<size_t>(y * width + x)] = at(output_channel, local, y, x);
     }
     return map;
 }

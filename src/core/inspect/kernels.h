@@ -35,6 +35,10 @@ struct ConvKernels {
     // Whether kernel `output_channel` reads input channel `input_channel`.
     bool reads(int64_t output_channel, int64_t input_channel) const;
 
+    // Kernel `output_channel`'s weight at tap (y, x) for the `local`-th input
+    // channel of its group; indices unchecked.
+    float at(int64_t output_channel, int64_t local, int64_t y, int64_t x) const;
+
     // Kernel `output_channel`'s weights for `input_channel` as a row-major
     // height x width map; zeros when the kernel does not read that channel.
     // Throws Error for out-of-range indices.
@@ -46,6 +50,10 @@ struct ConvKernels {
     // The bias of kernel `output_channel`; 0 when the layer has none.
     double bias_value(int64_t output_channel) const;
 };
+
+// The weight an ONNX node reads as its input `input_index` (an initializer
+// kept with the node); null when that input is absent or a runtime value.
+const Weight* onnx_input_weight(const Layer& layer, size_t input_index);
 
 // Whether the layer is a 2-D convolution ConvScope can slice (Conv2D,
 // DepthwiseConv2D, ONNX Conv with a 4-D weight initializer).

@@ -1,7 +1,7 @@
 #include "core/inspect/response.h"
 
 #include "core/base/error.h"
-#include "core/explain/kernel_response.h"
+#include "core/inspect/kernel_response.h"
 #include "core/inspect/feature_maps.h"
 
 namespace convscope {

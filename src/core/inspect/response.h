@@ -1,7 +1,7 @@
 // The Kernel-response computation for any convolution layer of a model:
 // the layer's input activations for one model input (the picture itself for
 // the first layer, the previous layer's output for deeper ones) convolved
-// with one kernel (core/explain/kernel_response.h: no bias, no activation,
+// with one kernel (core/inspect/kernel_response.h: no bias, no activation,
 // the layer's padding), or the layer's real output channel for comparison.
 // Shared by the app and `convscope response` so both print the same numbers.
 #pragma once

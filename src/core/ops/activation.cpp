@@ -8,31 +8,6 @@
 
 namespace convscope {
 
-bool activation_from_keras_name(const std::string& name, bool keras3, Activation& out) {
-    out = Activation{};
-    if (name == "linear" || name.empty()) out.kind = ActivationKind::linear;
-    else if (name == "relu") { out.kind = ActivationKind::relu; out.alpha = std::numeric_limits<float>::infinity(); }
-    else if (name == "relu6") { out.kind = ActivationKind::clip; out.alpha = 0.0f; out.beta = 6.0f; }
-    else if (name == "leaky_relu") { out.kind = ActivationKind::leaky_relu; out.alpha = 0.2f; }
-    else if (name == "elu") { out.kind = ActivationKind::elu; out.alpha = 1.0f; }
-    else if (name == "selu") out.kind = ActivationKind::selu;
-    else if (name == "sigmoid") out.kind = ActivationKind::sigmoid;
-    else if (name == "hard_sigmoid") {
-        out.kind = ActivationKind::hard_sigmoid;
-        out.alpha = keras3 ? 1.0f / 6.0f : 0.2f;
-        out.beta = 0.5f;
-    }
-    else if (name == "hard_silu" || name == "hard_swish") out.kind = ActivationKind::hard_swish;
-    else if (name == "tanh") out.kind = ActivationKind::tanh;
-    else if (name == "softplus") out.kind = ActivationKind::softplus;
-    else if (name == "softsign") out.kind = ActivationKind::softsign;
-    else if (name == "swish" || name == "silu") out.kind = ActivationKind::swish;
-    else if (name == "gelu") out.kind = ActivationKind::gelu;
-    else if (name == "exponential") out.kind = ActivationKind::exponential;
-    else return false;
-    return true;
-}
-
 float activation_scalar(const Activation& a, float x) {
     switch (a.kind) {
         case ActivationKind::linear: return x;

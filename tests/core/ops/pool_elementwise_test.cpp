@@ -123,14 +123,6 @@ TEST_CASE("activation: SIMD paths match the scalar reference, incl. tails", "[op
         activation_reference(a, want.data(), static_cast<int64_t>(want.size()));
         convscope::test::require_close(data, want, "activation case " + std::to_string(index));
     });
-    Activation relu6;
-    REQUIRE(activation_from_keras_name("relu6", false, relu6));
-    REQUIRE(activation_scalar(relu6, 7.0f) == 6.0f);
-    Activation hard;
-    REQUIRE(activation_from_keras_name("hard_sigmoid", false, hard));
-    REQUIRE(activation_scalar(hard, 1.0f) == Approx(0.7f));  // tf.keras: 0.2 x + 0.5
-    REQUIRE(activation_from_keras_name("hard_sigmoid", true, hard));
-    REQUIRE(activation_scalar(hard, 1.0f) == Approx(4.0f / 6.0f));  // Keras 3: relu6(x + 3) / 6
 }
 
 TEST_CASE("elementwise: broadcasting fast paths match the general loop", "[ops][elementwise]") {

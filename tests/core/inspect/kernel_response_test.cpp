@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/engine/engine.h"
-#include "core/explain/kernel_response.h"
+#include "core/inspect/kernel_response.h"
 #include "support/op_check.h"
 
 using namespace convscope;
