@@ -7,6 +7,8 @@
 #include "core/formats/hdf5.h"
 #include "core/formats/keras.h"
 #include "core/formats/onnx.h"
+#include "core/formats/pytorch.h"
+#include "core/formats/safetensors.h"
 
 namespace convscope {
 
@@ -17,6 +19,8 @@ const std::vector<ModelFormat>& model_formats() {
         {"keras-v3", "Keras 3 (.keras)", ".keras", keras::looks_like_keras_v3, keras::open_v3, nullptr},
         {"keras-h5", "Keras HDF5 (.h5)", ".h5 .hdf5", hdf5::is_hdf5, keras::open_h5, nullptr},
         {"onnx", "ONNX (.onnx)", ".onnx", looks_like_onnx, open_onnx, open_onnx_in_place},
+        {"pytorch", "PyTorch (.pt .pth .bin, TorchScript)", ".pt .pth .bin", looks_like_pytorch, open_pytorch, nullptr},
+        {"safetensors", "SafeTensors (.safetensors)", ".safetensors", looks_like_safetensors, open_safetensors, nullptr},
     };
     return formats;
 }

@@ -9,6 +9,8 @@ namespace convscope {
 namespace {
 
 bool is_onnx(const Model& model) { return model.format.rfind("onnx", 0) == 0; }
+// PyTorch state dicts and SafeTensors: nn.Conv2d weights, Cout x Cin/groups x kH x kW.
+bool is_pytorch_layout(const Model& model) { return model.format == "pytorch" || model.format == "safetensors"; }
 
 const Weight* onnx_input_weight(const Layer& layer, size_t input_index) {
     if (layer.inputs.size() <= input_index) return nullptr;
@@ -22,6 +24,7 @@ const Weight* onnx_input_weight(const Layer& layer, size_t input_index) {
 
 bool is_conv2d_layer(const Model& model, const Layer& layer) {
     if (is_onnx(model)) return layer.type == "Conv";
+    if (is_pytorch_layout(model)) return layer.type == "Conv2d";
     return layer.type == "Conv2D" || layer.type == "DepthwiseConv2D";
 }
 
@@ -31,6 +34,10 @@ std::optional<ConvKernels> conv_kernels(const Model& model, const Layer& layer) 
     if (is_onnx(model)) {
         kernels.weight = onnx_input_weight(layer, 1);
         kernels.bias = onnx_input_weight(layer, 2);
+        kernels.layout = KernelLayout::onnx_oihw;
+    } else if (is_pytorch_layout(model)) {
+        kernels.weight = layer.weight("weight");
+        kernels.bias = layer.weight("bias");
         kernels.layout = KernelLayout::onnx_oihw;
     } else if (layer.type == "DepthwiseConv2D") {
         kernels.weight = layer.weight("depthwise_kernel");
