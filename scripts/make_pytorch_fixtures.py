@@ -12,7 +12,8 @@ Files:
   noncontiguous.pth         a transposed (non-contiguous) tensor and a slice with an offset
   dtypes.pth                float64/float16/bfloat16/int64/int32/int16/int8/uint8/bool tensors
   small_cnn_script.pt       torch.jit.save(torch.jit.script(model))
-  legacy.pth                torch.save(..., _use_new_zipfile_serialization=False)
+  legacy.pth                torch.save(state_dict, ..., _use_new_zipfile_serialization=False)
+  legacy_full.pt            torch.save(model, ..., _use_new_zipfile_serialization=False) (module sources inside)
   evil_os_system.pth        a zip whose data.pkl calls os.system, hand-built from opcodes
                             (never unpickled by this script)
   small_cnn.safetensors     the state dict written with numpy + json (no safetensors package)
@@ -172,7 +173,11 @@ def main():
     torch.jit.save(scripted, os.path.join(OUT, "small_cnn_script.pt"))
     record(expected, "small_cnn_script.pt", dict(scripted.state_dict()))
 
-    torch.save(state, os.path.join(OUT, "legacy.pth"), _use_new_zipfile_serialization=False)
+    path = os.path.join(OUT, "legacy.pth")
+    torch.save(state, path, _use_new_zipfile_serialization=False)
+    record(expected, "legacy.pth", loaded_state(path), ["features.0.weight"])
+    torch.save(model, os.path.join(OUT, "legacy_full.pt"), _use_new_zipfile_serialization=False)
+    record(expected, "legacy_full.pt", model.state_dict())
 
     with zipfile.ZipFile(os.path.join(OUT, "evil_os_system.pth"), "w") as archive:
         for name, data in (("evil/data.pkl", evil_pickle()), ("evil/version", b"3\n")):

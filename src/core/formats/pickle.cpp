@@ -519,6 +519,7 @@ Result Machine::run() {
     result.arena = arena_;
     result.root = stack_.back();
     result.protocol = protocol_;
+    result.end = reader_.position();
     result.globals = globals_;
     return result;
 }

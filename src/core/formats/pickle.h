@@ -114,6 +114,7 @@ struct Result {
     std::shared_ptr<Arena> arena;
     Object* root = nullptr;
     int protocol = 0;
+    size_t end = 0;  // bytes read, STOP included (the next pickle of a stream starts here)
     std::vector<std::string> globals;  // every distinct global the pickle names, in order
 };
 

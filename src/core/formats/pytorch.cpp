@@ -1,9 +1,11 @@
 // [SECTION] index: magic; archive layout; storages and tensors (pickle
-// hooks); walking the object tree; choosing the weights; open_pytorch.
+// hooks); walking the object tree; choosing the weights; the ZIP format;
+// the legacy format; open_pytorch.
 #include "core/formats/pytorch.h"
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <set>
 
 #include "core/base/error.h"
@@ -97,10 +99,14 @@ struct Storage {
     ZipMemberBytes bytes;
 };
 
+// Where a storage's bytes are: a ZIP member, or a span of a legacy file.
+// Returns false when the key names no storage; `where` names it in errors.
+using StorageResolver = std::function<bool(const std::string& key, ZipMemberBytes& bytes, std::string& where)>;
+
 class TensorBuilder {
 public:
-    TensorBuilder(const ZipArchive& archive, std::string folder, std::string context)
-        : archive_(archive), folder_(std::move(folder)), context_(std::move(context)) {}
+    TensorBuilder(StorageResolver resolver, std::string context)
+        : resolver_(std::move(resolver)), context_(std::move(context)) {}
 
     pickle::Hooks hooks() {
         pickle::Hooks hooks;
@@ -113,9 +119,9 @@ public:
     size_t tensor_count() const { return tensor_count_; }
 
 private:
-    const ZipArchive& archive_;
-    std::string folder_;
+    StorageResolver resolver_;
     std::string context_;
+    std::vector<std::string> keys_;
     std::vector<Storage> storages_;
     size_t tensor_count_ = 0;
 
@@ -126,7 +132,21 @@ private:
                           const std::string& where);
 };
 
+// Legacy full-model pickles name each module class as ("module", class,
+// source file, source code): the class global is the value (the source is
+// never looked at).
+Object* legacy_module_class(Object* id) {
+    if (id->kind == Kind::tuple && !id->items.empty() && id->items[0]->is_string() && id->items[0]->text == "module") {
+        if (id->items.size() < 2 || id->items[1]->kind != Kind::global) {
+            throw_format_error("legacy pickle: a ('module', class, ...) persistent id without a class");
+        }
+        return id->items[1];
+    }
+    return nullptr;
+}
+
 Object* TensorBuilder::load_storage(Object* id, pickle::Arena& arena) {
+    if (Object* module_class = legacy_module_class(id)) return module_class;
     if (id->kind != Kind::tuple || id->items.size() < 5 || !id->items[0]->is_string() ||
         id->items[0]->text != "storage") {
         throw_format_error(context_, ": a persistent id that is not ('storage', type, key, location, numel)");
@@ -138,7 +158,7 @@ Object* TensorBuilder::load_storage(Object* id, pickle::Arena& arena) {
         throw_format_error(context_, ": malformed storage id (type, key or numel of the wrong kind)");
     }
     for (size_t i = 0; i < storages_.size(); ++i) {
-        if (storages_[i].member == folder_ + key->text) {
+        if (keys_[i] == key->text) {
             Object* existing = arena.make(Kind::opaque);
             existing->text = "storage " + key->text;
             existing->tag = static_cast<int64_t>(i);
@@ -146,23 +166,22 @@ Object* TensorBuilder::load_storage(Object* id, pickle::Arena& arena) {
         }
     }
     Storage storage;
-    storage.member = folder_ + key->text;
     storage.type = storage_type(type->text);
     if (!storage.type) {
         throw_format_error(context_, ": storage '", key->text, "' has type ", type->text,
                            ", which this reader does not know (quantized or complex tensors are not read)");
     }
     storage.element_count = static_cast<uint64_t>(numel->integer);
-    if (!archive_.contains(storage.member)) {
-        throw_format_error(context_, ": storage '", key->text, "' refers to member ", storage.member,
-                           ", which the archive does not hold");
+    if (!resolver_(key->text, storage.bytes, storage.member)) {
+        throw_format_error(context_, ": storage '", key->text, "' refers to ", storage.member,
+                           ", which the file does not hold");
     }
-    storage.bytes = archive_.view(storage.member);
     if (storage.element_count > storage.bytes.span.size / storage.type->element_size) {
         throw_format_error(context_, ": storage ", storage.member, " should hold ", storage.element_count, " x ",
                            storage.type->element_size, " bytes but has ", storage.bytes.span.size);
     }
     storages_.push_back(std::move(storage));
+    keys_.push_back(key->text);
     Object* object = arena.make(Kind::opaque);
     object->text = "storage " + key->text;
     object->tag = static_cast<int64_t>(storages_.size() - 1);
@@ -391,8 +410,7 @@ const Object* weights_root(const Object* root, std::string& from_key) {
     return root;
 }
 
-void add_metadata(Model& model, const ZipArchive& archive, const std::string& prefix, const pickle::Result& result) {
-    if (archive.contains(prefix + "version")) model.metadata["version"] = trimmed(archive.read_text(prefix + "version"));
+void add_class_metadata(Model& model, const pickle::Result& result) {
     model.metadata["pickle_protocol"] = std::to_string(result.protocol);
     std::string classes;
     for (const std::string& global : result.globals) {
@@ -403,6 +421,9 @@ void add_metadata(Model& model, const ZipArchive& archive, const std::string& pr
         classes += (classes.empty() ? "" : ", ") + global;
     }
     if (!classes.empty()) model.metadata["python_classes"] = classes;
+}
+
+void add_torchscript_metadata(Model& model, const ZipArchive& archive, const std::string& prefix) {
     std::string code_prefix = prefix + "code/__torch__/";
     std::string scripted;
     for (const std::string& name : archive.names()) {
@@ -414,55 +435,27 @@ void add_metadata(Model& model, const ZipArchive& archive, const std::string& pr
     if (!scripted.empty()) model.metadata["torchscript_classes"] = scripted;
 }
 
-}  // namespace
-
-// [SECTION] open_pytorch
-
-Model open_pytorch(const FileBytes& bytes, const std::string& file_name) {
-    if (!bytes) throw Error("open_pytorch: no bytes");
-    if (has_legacy_magic(ByteSpan(bytes->data(), bytes->size()))) {
-        throw_format_error(file_name, ": legacy PyTorch serialization (torch.save before 1.6, or "
-                                      "_use_new_zipfile_serialization=False) is not read; re-save it with "
-                                      "torch.save(torch.load(path), new_path) from PyTorch 1.6 or later");
-    }
-    ZipArchive archive = ZipArchive::open(bytes, file_name);
-    std::string prefix = find_archive_prefix(archive, file_name);
-    if (archive.contains(prefix + "byteorder")) {
-        std::string order = trimmed(archive.read_text(prefix + "byteorder"));
-        if (order != "little") {
-            throw_format_error(file_name, ": ", prefix, "byteorder says '", order, "'; only little-endian files are read");
-        }
-    }
-    bool torchscript = archive.contains(prefix + "constants.pkl");
-    ZipMemberBytes data_pkl = archive.view(prefix + "data.pkl");
-    TensorBuilder builder(archive, prefix + "data/", file_name + ": " + prefix + "data.pkl");
-    pickle::Result result = pickle::read(data_pkl.span, file_name + ": " + prefix + "data.pkl", builder.hooks());
-
+Model empty_model(const FileBytes& bytes, const std::string& name, const std::string& container) {
     Model model;
     model.format = "pytorch";
     model.producer = "pytorch";
-    model.name = prefix.empty() ? file_name : prefix.substr(0, prefix.size() - 1);
+    model.name = name;
     model.layout = DataLayout::channels_first;
     model.has_architecture = false;
     model.file_bytes = bytes;
-    model.metadata["container"] = torchscript ? "torchscript" : "torch.save";
-    add_metadata(model, archive, prefix, result);
+    model.metadata["container"] = container;
+    return model;
+}
 
+// Layers from the pickled object (plus extra tensors, e.g. TorchScript constants) and the one warning.
+void add_layers(Model& model, const pickle::Result& result, std::vector<NamedTensor> extra, bool torchscript) {
+    add_class_metadata(model, result);
     std::string from_key;
     const Object* root = weights_root(result.root, from_key);
     if (!from_key.empty()) model.metadata["weights_from"] = from_key;
     Collected collected;
     collect(root, "", collected, 0);
-    if (torchscript) {
-        ZipMemberBytes constants_pkl = archive.view(prefix + "constants.pkl");
-        TensorBuilder constants(archive, prefix + "constants/", file_name + ": " + prefix + "constants.pkl");
-        pickle::Result constant_values =
-            pickle::read(constants_pkl.span, file_name + ": " + prefix + "constants.pkl", constants.hooks());
-        Collected constant_tensors;
-        collect(constant_values.root, "constants", constant_tensors, 0);
-        collected.tensors.insert(collected.tensors.end(), constant_tensors.tensors.begin(),
-                                 constant_tensors.tensors.end());
-    }
+    collected.tensors.insert(collected.tensors.end(), extra.begin(), extra.end());
     add_state_dict_layers(model, collected.tensors, collected.modules);
     if (collected.tensors.empty()) {
         model.warnings.push_back("the pickle holds no tensors" +
@@ -472,7 +465,132 @@ Model open_pytorch(const FileBytes& bytes, const std::string& file_name) {
         std::string(torchscript ? "TorchScript archive" : "PyTorch file") +
         ": weights only, the architecture is not run; layers are grouped by key prefix" +
         (collected.modules.empty() ? " and their types guessed from tensor shapes" : " with their module classes"));
+}
+
+// [SECTION] the ZIP format
+
+StorageResolver zip_storages(const ZipArchive& archive, const std::string& folder) {
+    return [&archive, folder](const std::string& key, ZipMemberBytes& bytes, std::string& where) {
+        where = "member " + folder + key;
+        if (!archive.contains(folder + key)) return false;
+        bytes = archive.view(folder + key);
+        return true;
+    };
+}
+
+Model open_zip(const FileBytes& bytes, const std::string& file_name) {
+    ZipArchive archive = ZipArchive::open(bytes, file_name);
+    std::string prefix = find_archive_prefix(archive, file_name);
+    if (archive.contains(prefix + "byteorder")) {
+        std::string order = trimmed(archive.read_text(prefix + "byteorder"));
+        if (order != "little") {
+            throw_format_error(file_name, ": ", prefix, "byteorder says '", order, "'; only little-endian files are read");
+        }
+    }
+    bool torchscript = archive.contains(prefix + "constants.pkl");
+    std::string context = file_name + ": " + prefix + "data.pkl";
+    ZipMemberBytes data_pkl = archive.view(prefix + "data.pkl");
+    TensorBuilder builder(zip_storages(archive, prefix + "data/"), context);
+    pickle::Result result = pickle::read(data_pkl.span, context, builder.hooks());
+
+    Model model = empty_model(bytes, prefix.empty() ? file_name : prefix.substr(0, prefix.size() - 1),
+                              torchscript ? "torchscript" : "torch.save");
+    if (archive.contains(prefix + "version")) model.metadata["version"] = trimmed(archive.read_text(prefix + "version"));
+    std::vector<NamedTensor> constants;
+    if (torchscript) {
+        add_torchscript_metadata(model, archive, prefix);
+        std::string constants_context = file_name + ": " + prefix + "constants.pkl";
+        ZipMemberBytes constants_pkl = archive.view(prefix + "constants.pkl");
+        TensorBuilder constant_builder(zip_storages(archive, prefix + "constants/"), constants_context);
+        pickle::Result constant_values = pickle::read(constants_pkl.span, constants_context, constant_builder.hooks());
+        Collected constant_tensors;
+        collect(constant_values.root, "constants", constant_tensors, 0);
+        constants = std::move(constant_tensors.tensors);
+    }
+    add_layers(model, result, std::move(constants), torchscript);
     return model;
+}
+
+// [SECTION] the legacy format
+
+// Legacy torch.save: five pickles (magic number, protocol version, sys_info,
+// the object, the list of storage keys), then per key in that list a u64
+// element count and the storage's raw bytes (count x the element size of
+// the storage class the object's persistent ids name for that key).
+Model open_legacy(const FileBytes& bytes, const std::string& file_name) {
+    ByteSpan span(bytes->data(), bytes->size());
+    // The magic number's pickle (checked by has_legacy_magic) is an 80-bit
+    // int, over what the interpreter reads; its STOP follows it.
+    size_t offset = sizeof(legacy_magic) + 1;
+    if (span.size < offset || span.data[offset - 1] != '.') {
+        throw_format_error(file_name, ": legacy magic number not followed by STOP at offset ", offset - 1);
+    }
+    auto next_pickle = [&](const std::string& what, const pickle::Hooks& hooks) {
+        pickle::Result result = pickle::read(span.subspan(offset, span.size - offset, what), file_name + ": " + what, hooks);
+        offset += result.end;
+        return result;
+    };
+    for (const char* header : {"legacy protocol version", "legacy sys_info"}) next_pickle(header, {});
+    // The object is read twice: first to learn each storage key's class (and
+    // where the object ends, since the storages follow the key list after it),
+    // then to build its tensors over the storages.
+    const size_t object_offset = offset;
+    std::map<std::string, size_t> element_sizes;
+    pickle::Hooks skim;
+    skim.persistent_load = [&](Object* id, pickle::Arena& arena) {
+        if (Object* module_class = legacy_module_class(id)) return module_class;
+        if (id->kind == Kind::tuple && id->items.size() >= 6) {
+            if (id->items[5]->kind != Kind::none) {
+                throw_format_error(file_name, ": legacy storage views (view_metadata) are not read");
+            }
+            const StorageType* type = id->items[1]->kind == Kind::global ? storage_type(id->items[1]->text) : nullptr;
+            if (type && id->items[2]->is_string()) element_sizes[id->items[2]->text] = type->element_size;
+        }
+        return arena.make(Kind::opaque);
+    };
+    next_pickle("legacy object", skim);
+    pickle::Result keys = next_pickle("legacy storage keys", {});
+    if (keys.root->kind != Kind::list) throw_format_error(file_name, ": legacy storage keys are not a list");
+    std::map<std::string, ZipMemberBytes> storages;
+    ByteReader reader(span, file_name + ": legacy storages");
+    reader.seek(offset);
+    for (const Object* key : keys.root->items) {
+        if (!key->is_string()) throw_format_error(file_name, ": a legacy storage key is not a string");
+        auto size = element_sizes.find(key->text);
+        if (size == element_sizes.end()) {
+            throw_format_error(file_name, ": legacy storage '", key->text, "' is listed but no tensor names its type");
+        }
+        uint64_t count = reader.u64();
+        if (count > reader.remaining() / size->second) {
+            throw_format_error(file_name, ": legacy storage '", key->text, "' at offset ", reader.absolute_position() - 8,
+                               " claims ", count, " elements of ", size->second, " bytes; only ", reader.remaining(),
+                               " bytes are left");
+        }
+        storages[key->text] = ZipMemberBytes{reader.bytes(count * size->second), bytes};
+    }
+    StorageResolver resolver = [&storages](const std::string& key, ZipMemberBytes& out, std::string& where) {
+        where = "legacy storage " + key;
+        auto found = storages.find(key);
+        if (found == storages.end()) return false;
+        out = found->second;
+        return true;
+    };
+    offset = object_offset;
+    TensorBuilder builder(resolver, file_name + ": legacy object");
+    pickle::Result result = next_pickle("legacy object", builder.hooks());
+    Model model = empty_model(bytes, file_name, "torch.save legacy");
+    add_layers(model, result, {}, false);
+    return model;
+}
+
+}  // namespace
+
+// [SECTION] open_pytorch
+
+Model open_pytorch(const FileBytes& bytes, const std::string& file_name) {
+    if (!bytes) throw Error("open_pytorch: no bytes");
+    if (has_legacy_magic(ByteSpan(bytes->data(), bytes->size()))) return open_legacy(bytes, file_name);
+    return open_zip(bytes, file_name);
 }
 
 }  // namespace convscope

@@ -29,9 +29,13 @@
 //      modules as __torch__.<path>.<Class> objects whose state dict holds
 //      their tensors and submodules by attribute name.
 //   7. The legacy format (torch.save before 1.6, or with
-//      _use_new_zipfile_serialization=False) starts with a pickled magic
-//      number 0x1950a86a20f9469cfc6c; it is recognised and refused with a
-//      message saying how to re-save it.
+//      _use_new_zipfile_serialization=False), not a ZIP: five pickles in a
+//      row - the magic number 0x1950a86a20f9469cfc6c, the protocol version
+//      (1001), sys_info (a dict), the object (storage ids are
+//      ("storage", class, key, location, numel, view_metadata); views are
+//      refused; a whole pickled model names its classes as ("module",
+//      class, source file, source), read as the class), the list of storage keys - then for each key in that
+//      list's order a u64 element count and the raw little-endian elements.
 //
 // Mapping into Model (format "pytorch", producer "pytorch", layout
 // channels_first, has_architecture false, one warning saying so):
@@ -40,6 +44,7 @@
 //     "net" / "ema" ... entry (the key is in metadata "weights_from"), or a
 //     module object (torch.save(model)) walked through its _parameters,
 //     _buffers and _modules (eager) or its attributes (TorchScript).
+//   - metadata "container": "torch.save", "torchscript" or "torch.save legacy".
 //   - Layers by key prefix (state_dict.h); module classes and their int /
 //     float / tuple attributes (stride, padding, groups, ...) when the file
 //     records them. metadata: "container" (torch.save / torchscript),

@@ -40,7 +40,7 @@ std::string short_unicode(const std::string& text) { return "\x8c" + std::string
 
 TEST_CASE("PyTorch state dicts, full pickles, wrappers and TorchScript give torch's tensors", "[pytorch]") {
     for (const char* file : {"small_cnn_state_dict.pth", "small_cnn_full.pt", "checkpoint_wrapper.pth",
-                             "noncontiguous.pth", "dtypes.pth", "small_cnn_script.pt"}) {
+                             "noncontiguous.pth", "dtypes.pth", "small_cnn_script.pt", "legacy.pth", "legacy_full.pt"}) {
         INFO(file);
         Model model = open_fixture(file);
         CHECK(model.format == "pytorch");
@@ -55,10 +55,11 @@ TEST_CASE("PyTorch state dicts, full pickles, wrappers and TorchScript give torc
 
 TEST_CASE("PyTorch tensors export as the .npy torch's numpy() gives", "[pytorch]") {
     size_t compared = 0;
-    for (const char* file : {"small_cnn_state_dict.pth", "checkpoint_wrapper.pth", "noncontiguous.pth", "dtypes.pth"}) {
+    for (const char* file :
+         {"small_cnn_state_dict.pth", "checkpoint_wrapper.pth", "noncontiguous.pth", "dtypes.pth", "legacy.pth"}) {
         compared += testing::check_npy_match_torch(open_fixture(file), file);
     }
-    CHECK(compared == 4 + 1 + 2 + 3);
+    CHECK(compared == 4 + 1 + 2 + 3 + 1);
 }
 
 TEST_CASE("a state dict becomes layers grouped by key prefix with guessed types", "[pytorch]") {
@@ -121,10 +122,13 @@ TEST_CASE("a pickle that calls os.system is refused, never run", "[pytorch][pick
     CHECK(message.find("nothing was run") != std::string::npos);
 }
 
-TEST_CASE("the legacy torch.save format is named with a way out", "[pytorch]") {
-    std::string message = error_of([] { open_fixture("legacy.pth"); });
-    CHECK(message.find("legacy PyTorch serialization") != std::string::npos);
-    CHECK(message.find("re-save") != std::string::npos);
+TEST_CASE("the legacy (pre-1.6, non-zip) torch.save format is read", "[pytorch]") {
+    Model model = open_fixture("legacy.pth");
+    CHECK(model.metadata.at("container") == "torch.save legacy");
+    CHECK(model.find_layer("features.0")->type == "Conv2d");
+    Model full = open_fixture("legacy_full.pt");
+    CHECK(full.find_layer("features.3")->attribute_ints("stride", {}) == std::vector<int64_t>{2, 2});
+    CHECK(full.metadata.at("python_classes").find("__main__.SmallCNN") != std::string::npos);
 }
 
 TEST_CASE("pickle: dangerous globals are refused by GLOBAL and STACK_GLOBAL", "[pickle]") {
