@@ -1,5 +1,6 @@
-// libFuzzer target: the PyTorch reader. A ZIP input goes through the whole
-// reader (archive, data.pkl, storages, tensors, mapping into Model); any
+// libFuzzer target: the PyTorch reader. A ZIP or legacy-format input goes
+// through the whole reader (archive or legacy pickle stream, data.pkl,
+// storages, tensors, mapping into Model); any
 // other input is read as a raw pickle by the interpreter, with a
 // persistent_load that accepts every id, so opcode sequences are explored
 // without a container in front of them.
@@ -11,7 +12,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return convscope::fuzz::expect_clean([&] {
         convscope::ByteSpan span(data, size);
-        if (convscope::looks_like_zip(span)) {
+        if (convscope::looks_like_zip(span) || convscope::looks_like_pytorch(span)) {
             convscope::Model model = convscope::open_pytorch(convscope::fuzz::to_file_bytes(data, size), "fuzz.pt");
             for (const convscope::Layer& layer : model.layers) {
                 for (const convscope::Weight& weight : layer.weights) {
