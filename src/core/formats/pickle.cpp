@@ -14,8 +14,8 @@ namespace convscope::pickle {
 
 Object* Object::get(const std::string& key) const {
     if (kind != Kind::dict) return nullptr;
-    for (const auto& [entry_key, value] : entries) {
-        if (entry_key->kind == Kind::string && entry_key->text == key) return value;
+    for (auto entry = entries.rbegin(); entry != entries.rend(); ++entry) {
+        if (entry->first->kind == Kind::string && entry->first->text == key) return entry->second;
     }
     return nullptr;
 }
@@ -86,7 +86,18 @@ private:
     std::vector<std::string> globals_;
     std::set<std::string> seen_globals_;
     uint64_t opcode_offset_ = 0;
+    uint64_t container_slots_ = 0;
     int protocol_ = 0;
+
+    // Every slot a container stores counts, so that calling or extending a
+    // memoized container again and again cannot grow memory quadratically.
+    void charge(uint64_t slots) {
+        container_slots_ += slots;
+        if (container_slots_ > limits_.max_container_slots) {
+            throw_limit_error(context_, ": pickle containers hold more than ", limits_.max_container_slots,
+                              " items (opcode at offset ", opcode_offset_, ")");
+        }
+    }
 
     [[noreturn]] void fail(const std::string& message) const {
         throw_format_error(context_, ": ", message, " (opcode at offset ", opcode_offset_, ")");
@@ -209,12 +220,14 @@ void Machine::push_text(Kind kind, uint64_t length) {
 // [SECTION] containers
 
 Object* Machine::make_sequence(Kind kind, std::vector<Object*> items) {
+    charge(items.size());
     Object* object = make(kind);
     object->items = std::move(items);
     return object;
 }
 
 void Machine::append_items(Object* list, const std::vector<Object*>& items) {
+    charge(items.size());
     if (list->kind == Kind::list) {
         list->items.insert(list->items.end(), items.begin(), items.end());
     } else if (list->kind == Kind::instance) {
@@ -233,20 +246,10 @@ void Machine::set_items(Object* dict, const std::vector<Object*>& items) {
         dict = dict->state;
     }
     if (dict->kind != Kind::dict) fail("SETITEM on something that is not a dict");
-    for (size_t i = 0; i < items.size(); i += 2) {
-        bool replaced = false;
-        if (items[i]->kind == Kind::string || items[i]->kind == Kind::integer) {
-            for (auto& entry : dict->entries) {
-                if (entry.first->kind == items[i]->kind && entry.first->text == items[i]->text &&
-                    entry.first->integer == items[i]->integer) {
-                    entry.second = items[i + 1];
-                    replaced = true;
-                    break;
-                }
-            }
-        }
-        if (!replaced) dict->entries.emplace_back(items[i], items[i + 1]);
-    }
+    charge(items.size() / 2);
+    // Appended, not replaced: a repeated key's last value wins in Object::get
+    // (a search per insert would make a large dict quadratic).
+    for (size_t i = 0; i < items.size(); i += 2) dict->entries.emplace_back(items[i], items[i + 1]);
 }
 
 // [SECTION] objects
@@ -273,7 +276,7 @@ Object* Machine::call(Object* callable, Object* args) {
     }
     if (name == "collections.OrderedDict" || name == "builtins.dict" || name == "__builtin__.dict") {
         Object* dict = make(Kind::dict);
-        dict->dict_class = name;
+        dict->dict_class = name;  // the pairs below are charged by set_items
         if (!args->items.empty() && args->items[0]->kind == Kind::list) {
             for (Object* pair : args->items[0]->items) {
                 if ((pair->kind == Kind::tuple || pair->kind == Kind::list) && pair->items.size() == 2) {
@@ -285,8 +288,9 @@ Object* Machine::call(Object* callable, Object* args) {
     }
     if (name == "builtins.set" || name == "builtins.frozenset" || name == "__builtin__.set" ||
         name == "__builtin__.frozenset" || name == "builtins.list" || name == "builtins.tuple") {
-        Object* list = make(name.back() == 'e' ? Kind::tuple : Kind::list);
+        Object* list = make(name.size() > 5 && name.compare(name.size() - 5, 5, "tuple") == 0 ? Kind::tuple : Kind::list);
         if (!args->items.empty() && (args->items[0]->kind == Kind::list || args->items[0]->kind == Kind::tuple)) {
+            charge(args->items[0]->items.size());
             list->items = args->items[0]->items;
         }
         return list;
@@ -310,6 +314,7 @@ Object* Machine::call(Object* callable, Object* args) {
     }
     Object* instance = make(Kind::instance);
     instance->text = name;
+    charge(args->items.size());
     instance->items = args->items;
     return instance;
 }
@@ -329,6 +334,7 @@ void Machine::build(Object* target, Object* state) {
             target->state = state;
         }
     } else if (target->kind == Kind::dict && state->kind == Kind::dict) {
+        charge(state->entries.size());
         for (auto& entry : state->entries) target->entries.push_back(entry);
     }
     // BUILD on a tensor or a plain value (e.g. torch's tensor hooks state) is ignored.

@@ -47,6 +47,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -74,16 +75,21 @@ struct Object {
     std::vector<std::pair<Object*, Object*>> entries;  // dict entries in insertion order
     Object* state = nullptr;          // instance BUILD state
     std::string dict_class;           // "collections.OrderedDict" for an OrderedDict
-    Tensor tensor;
+    std::unique_ptr<Tensor> tensor;   // kind tensor only (kept out of line: most objects are not tensors)
     int64_t tag = -1;                 // free for hooks (e.g. a storage index)
 
     bool is_string() const { return kind == Kind::string; }
-    // The value for a string key of a dict, nullptr when absent or not a dict.
+    // The value for a string key of a dict (the last one set wins), nullptr
+    // when absent or not a dict.
     Object* get(const std::string& key) const;
 };
 
+// An object costs ~160 bytes, a container slot 8: the defaults cap a hostile
+// pickle at a few hundred MB however it reuses memoized containers, far
+// above what a real checkpoint needs (a pickled ResNet-50 makes ~40k objects).
 struct Limits {
-    uint64_t max_objects = 4u * 1024 * 1024;
+    uint64_t max_objects = 1u * 1024 * 1024;
+    uint64_t max_container_slots = 16u * 1024 * 1024;  // items + entries stored, summed over all containers
     uint64_t max_stack = 1u * 1024 * 1024;
     uint64_t max_memo = 1u * 1024 * 1024;
     uint64_t max_string_bytes = 256u * 1024 * 1024;

@@ -240,7 +240,7 @@ Object* TensorBuilder::rebuild_tensor(const std::vector<Object*>& args, pickle::
     Shape strides = integer_tuple(args[3], "stride", where);
     if (strides.size() != shape.size()) throw_format_error(where, ": size and stride have different lengths");
     Object* object = arena.make(Kind::tensor);
-    object->tensor = strided_tensor(storage, static_cast<uint64_t>(args[1]->integer), shape, strides, where);
+    object->tensor = std::make_unique<Tensor>(strided_tensor(storage, static_cast<uint64_t>(args[1]->integer), shape, strides, where));
     ++tensor_count_;
     return object;
 }
@@ -251,6 +251,17 @@ Object* TensorBuilder::rebuild_tensor(const std::vector<Object*>& args, pickle::
 Tensor TensorBuilder::strided_tensor(const Storage& storage, uint64_t offset, const Shape& shape,
                                      const Shape& strides, const std::string& where) {
     uint64_t count = shape_element_count(shape);
+    // Checked before any arithmetic on them, so that the sums below cannot wrap.
+    if (offset > storage.element_count) {
+        throw_format_error(where, ": offset ", offset, " is past the end of storage ", storage.member, " (",
+                           storage.element_count, " elements)");
+    }
+    for (size_t i = 0; i < shape.size(); ++i) {
+        if (shape[i] > 1 && static_cast<uint64_t>(strides[i]) > storage.element_count) {
+            throw_format_error(where, ": stride ", strides[i], " of dimension ", i, " is larger than storage ",
+                               storage.member, " (", storage.element_count, " elements)");
+        }
+    }
     uint64_t last = offset;
     bool contiguous = true;
     uint64_t expected_stride = 1;
@@ -359,7 +370,7 @@ void collect_module(const Object* module, const std::string& path, Collected& ou
 void collect(const Object* object, const std::string& path, Collected& out, int depth) {
     if (depth > limits::max_nesting_depth * 4) throw_limit_error("pickle: objects nested deeper than ", depth);
     if (object->kind == Kind::tensor) {
-        out.tensors.push_back({path.empty() ? "tensor" : path, object->tensor});
+        out.tensors.push_back({path.empty() ? "tensor" : path, *object->tensor});
         return;
     }
     if (!out.visited.insert(object).second) return;  // shared or cyclic: walked once

@@ -198,6 +198,14 @@ TEST_CASE("pickle: limits on objects, stack and strings hold", "[pickle]") {
     small.max_stack = 1000;
     small.max_string_bytes = 4;
     CHECK_THROWS_AS(read_pickle("\x80\x02X\x05\x00\x00\x00" "abcde."s, small), LimitError);
+    // Calling one memoized 100-item tuple again and again is charged per call.
+    std::string repeated = "\x80\x02" "csome\nThing\nq\x00" "0("s + std::string(100, 'N') + "tq\x01" "0";
+    for (int i = 0; i < 50; ++i) repeated += "h\x00" "h\x01R0"s;
+    repeated += "N.";
+    CHECK_NOTHROW(read_pickle(repeated));
+    pickle::Limits few_slots;
+    few_slots.max_container_slots = 1000;
+    CHECK_THROWS_AS(read_pickle(repeated, few_slots), LimitError);
     // A list that contains itself is read (a cycle through the memo) without recursing forever.
     pickle::Result cyclic = read_pickle("\x80\x02]q\x00h\x00" "a."s);
     CHECK(cyclic.root->items.at(0) == cyclic.root);
