@@ -288,8 +288,7 @@ Tensor TensorBuilder::strided_tensor(const Storage& storage, uint64_t offset, co
         for (size_t d = 0; d < shape.size(); ++d) source += static_cast<uint64_t>(index[d] * strides[d]);
         const uint8_t* from = base + source * element_size;
         if (storage.type->bfloat16) {
-            uint32_t bits = static_cast<uint32_t>(from[0] | (from[1] << 8)) << 16;
-            std::memcpy(out + n * 4, &bits, 4);
+            bfloat16_to_float32(from, out + n * 4);
         } else {
             std::memcpy(out + n * element_size, from, element_size);
         }

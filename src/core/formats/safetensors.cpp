@@ -134,10 +134,7 @@ Tensor make_tensor(const Entry& entry, const uint8_t* data, const std::shared_pt
     if (std::strcmp(entry.dtype->name, "BF16") != 0) return Tensor::view(entry.dtype->dtype, entry.shape, bytes, owner);
     Tensor tensor = Tensor::uninitialized(DType::f32, entry.shape);
     uint8_t* out = tensor.mutable_raw();
-    for (uint64_t i = 0; i < tensor.element_count(); ++i) {
-        uint32_t bits = static_cast<uint32_t>(bytes[2 * i] | (bytes[2 * i + 1] << 8)) << 16;
-        std::memcpy(out + 4 * i, &bits, 4);
-    }
+    for (uint64_t i = 0; i < tensor.element_count(); ++i) bfloat16_to_float32(bytes + 2 * i, out + 4 * i);
     return tensor;
 }
 

@@ -1,5 +1,6 @@
 #include "core/formats/state_dict.h"
 
+#include <cstring>
 #include <unordered_map>
 
 #include "core/base/error.h"
@@ -27,6 +28,11 @@ const NamedTensor* find_by_name(const std::vector<NamedTensor>& tensors, const s
 }
 
 }  // namespace
+
+void bfloat16_to_float32(const uint8_t* bfloat16_bytes, uint8_t* out) {
+    uint32_t bits = static_cast<uint32_t>(bfloat16_bytes[0] | (bfloat16_bytes[1] << 8)) << 16;
+    std::memcpy(out, &bits, 4);
+}
 
 std::string guess_layer_type(const std::vector<NamedTensor>& tensors) {
     if (find_by_name(tensors, "running_mean") || find_by_name(tensors, "running_var")) return "BatchNorm2d";

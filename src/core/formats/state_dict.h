@@ -33,6 +33,10 @@ struct ModuleInfo {
 void add_state_dict_layers(Model& model, const std::vector<NamedTensor>& tensors,
                            const std::map<std::string, ModuleInfo>& modules);
 
+// One little-endian bfloat16 (the top half of a float32) as float32 bytes
+// at `out`: our DType has no bfloat16, so PyTorch and SafeTensors readers widen it.
+void bfloat16_to_float32(const uint8_t* bfloat16_bytes, uint8_t* out);
+
 // The layer type guessed from a layer's tensors (by their last key component).
 std::string guess_layer_type(const std::vector<NamedTensor>& tensors);
 
