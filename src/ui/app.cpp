@@ -165,7 +165,7 @@ void App::draw_about_window() {
     if (ImGui::Begin("About ConvScope", &show_about_, ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoCollapse)) {
         ImGui::Text("ConvScope %s", CONVSCOPE_VERSION);
         ImGui::Separator();
-        ImGui::TextWrapped("Look inside trained convolutional networks: Keras .h5, Keras 3 .keras and ONNX files.");
+        ImGui::TextWrapped("Look inside trained convolutional networks: Keras .h5, Keras 3 .keras, ONNX, PyTorch and SafeTensors files.");
         ImGui::TextWrapped("Everything runs in this browser tab; files are never uploaded.");
         ImGui::Spacing();
         ImGui::TextDisabled("Dear ImGui %s, DejaVu Sans font.", IMGUI_VERSION);

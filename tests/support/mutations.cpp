@@ -125,7 +125,7 @@ std::vector<std::string> mutation_inputs(const std::string& source_dir) {
             if (!entry.is_regular_file()) continue;
             std::string extension = entry.path().extension().string();
             if (extension == ".h5" || extension == ".keras" || extension == ".onnx" || extension == ".hdf5" ||
-                extension == ".tflite") {
+                extension == ".tflite" || extension == ".pth" || extension == ".pt" || extension == ".safetensors") {
                 files.push_back(entry.path().string());
             }
         }

@@ -8,6 +8,8 @@
 #include "core/formats/keras.h"
 #include "core/formats/onnx.h"
 #include "core/formats/tflite.h"
+#include "core/formats/pytorch.h"
+#include "core/formats/safetensors.h"
 
 namespace convscope {
 
@@ -19,6 +21,8 @@ const std::vector<FormatReader>& model_formats() {
         {"keras-h5", "Keras HDF5 (.h5)", ".h5 .hdf5", hdf5::is_hdf5, keras::open_h5, nullptr},
         {"onnx", "ONNX (.onnx)", ".onnx", looks_like_onnx, open_onnx, open_onnx_in_place},
         {"tflite", "TensorFlow Lite (.tflite)", ".tflite", looks_like_tflite, open_tflite, nullptr},
+        {"pytorch", "PyTorch (.pt .pth .bin, TorchScript)", ".pt .pth .bin", looks_like_pytorch, open_pytorch, nullptr},
+        {"safetensors", "SafeTensors (.safetensors)", ".safetensors", looks_like_safetensors, open_safetensors, nullptr},
     };
     return formats;
 }

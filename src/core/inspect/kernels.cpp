@@ -6,6 +6,11 @@
 
 namespace convscope {
 
+namespace {
+
+// PyTorch state dicts and SafeTensors: nn.Conv2d weights, Cout x Cin/groups x kH x kW.
+bool is_pytorch_layout(const Model& model) { return model.format == ModelFormat::pytorch || model.format == ModelFormat::safetensors || model.format == ModelFormat::torchscript; }
+
 const Weight* onnx_input_weight(const Layer& layer, size_t input_index) {
     if (layer.inputs.size() <= input_index) return nullptr;
     for (const Weight& weight : layer.weights) {
@@ -16,6 +21,7 @@ const Weight* onnx_input_weight(const Layer& layer, size_t input_index) {
 
 bool is_conv2d_layer(const Model& model, const Layer& layer) {
     if (model.is_onnx()) return layer.type == "Conv";
+    if (is_pytorch_layout(model)) return layer.type == "Conv2d";
     return layer.type == "Conv2D" || layer.type == "DepthwiseConv2D";
 }
 
@@ -25,6 +31,10 @@ std::optional<ConvKernels> conv_kernels(const Model& model, const Layer& layer) 
     if (model.is_onnx()) {
         kernels.weight = onnx_input_weight(layer, 1);
         kernels.bias = onnx_input_weight(layer, 2);
+        kernels.layout = KernelLayout::onnx_oihw;
+    } else if (is_pytorch_layout(model)) {
+        kernels.weight = layer.weight("weight");
+        kernels.bias = layer.weight("bias");
         kernels.layout = KernelLayout::onnx_oihw;
     } else if (layer.type == "DepthwiseConv2D") {
         kernels.weight = layer.weight("depthwise_kernel");

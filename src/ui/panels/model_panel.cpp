@@ -91,7 +91,7 @@ void ModelPanel::draw(AppState& app) {
     if (!model) {
         ImGui::TextWrapped("No model open.");
         ImGui::Spacing();
-        ImGui::TextWrapped("Drop a Keras .h5, Keras 3 .keras or ONNX .onnx file anywhere on the page, "
+        ImGui::TextWrapped("Drop a Keras .h5, Keras 3 .keras, ONNX .onnx, PyTorch .pt/.pth or .safetensors file anywhere on the page, "
                            "or choose File > Open. Files stay on this computer: nothing is uploaded.");
         if (ImGui::Button("Open...")) app.request_open_dialog();
         return;
