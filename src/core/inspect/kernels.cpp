@@ -9,7 +9,11 @@ namespace convscope {
 namespace {
 
 // PyTorch state dicts and SafeTensors: nn.Conv2d weights, Cout x Cin/groups x kH x kW.
-bool is_pytorch_layout(const Model& model) { return model.format == ModelFormat::pytorch || model.format == ModelFormat::safetensors || model.format == ModelFormat::torchscript; }
+bool is_pytorch_layout(const Model& model) {
+    return model.format == ModelFormat::pytorch || model.format == ModelFormat::safetensors || model.format == ModelFormat::torchscript;
+}
+
+}  // namespace
 
 const Weight* onnx_input_weight(const Layer& layer, size_t input_index) {
     if (layer.inputs.size() <= input_index) return nullptr;
