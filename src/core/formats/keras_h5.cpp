@@ -110,6 +110,12 @@ void attach_h5_weights(Model& model, const hdf5::Object& weights_group) {
             continue;
         }
         if (weights.empty()) continue;
+        if (has_flattened_group(model, layer_name)) {
+            weights = attach_nested_weights(model, layer_name, std::move(weights));
+            if (weights.empty()) continue;
+            model.warnings.push_back("nested model '" + layer_name + "': " + std::to_string(weights.size()) +
+                                     " weight(s) match none of its layers (first: " + weights.front().name + ")");
+        }
         Layer orphan;
         orphan.name = layer_name;
         orphan.weights = std::move(weights);

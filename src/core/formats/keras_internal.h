@@ -29,7 +29,51 @@ struct ContainerLayer {
 struct Architecture {
     Model model;                 // layers and shapes, no weights yet
     std::vector<ContainerLayer> container_layers;
+    // Layers the model would have with every nested model flattened
+    // (saturating): decides whether an enclosing model may flatten it.
+    uint64_t expanded_layers = 0;
 };
+
+// [keras_nested.cpp] Nested models flattened into the enclosing model.
+
+// The attribute naming the nested model path a flattened layer came from
+// ("sequential_1/model1" for layer "sequential_1/model1/Conv1"); the UI
+// groups layers by it. (An attribute, not a Layer field, while model.h is
+// being reworked elsewhere.)
+inline const char* const nested_group_attribute = "nested_group";
+std::string nested_group_of(const Layer& layer);
+
+// Flattening stops (the nested model stays one opaque layer) once a model
+// would hold more layers than this.
+constexpr uint64_t max_flattened_layers = 20000;
+
+struct SplicedModel {
+    std::vector<std::string> output_values;  // the outer names of the inner model's outputs
+    std::vector<Shape> output_shapes;
+};
+
+// Appends `inner`'s layers to `outer`, each renamed "<prefix>/<name>" with
+// group "<prefix>[/<inner group>]"; the inner model's inputs are replaced by
+// `input_values` (its InputLayers dropped). When `owner_prefix` is not
+// empty (a later call of a shared nested model), every copied layer shares
+// the weights of "<owner_prefix>/<name>".
+SplicedModel splice_nested_model(Model& outer, const Model& inner, const std::string& prefix,
+                                 const std::vector<std::string>& input_values, const std::string& owner_prefix);
+
+// Keras 2 .h5 groups of a flattened nested model: model_weights/<outer>/
+// holds all its inner layers' weights, named "<inner layer>/<var>:0"
+// (Teachable Machine, tf.keras 2.x) or with more of the path
+// ("model1/Conv1/kernel:0"). Attaches each to the flattened layer under
+// `root` whose path ends in the weight's layer path; returns the weights
+// no layer took.
+std::vector<Weight> attach_nested_weights(Model& model, const std::string& root, std::vector<Weight> weights);
+
+// True when some layer was flattened out of the nested model `root`.
+bool has_flattened_group(const Model& model, const std::string& root);
+
+// The entries of a nested model's config as Keras 3 lists its model.layers
+// (a Sequential's without its InputLayer), for the weight-group keys.
+std::vector<ContainerLayer> nested_container(const ContainerLayer& entry);
 
 // The model described by a Keras model config (the model_config attribute
 // of an .h5 or config.json of a .keras). `where` prefixes JSON paths in

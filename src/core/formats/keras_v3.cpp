@@ -34,38 +34,60 @@ bool looks_like_keras_v3(ByteSpan bytes) {
 
 namespace {
 
+// One container's entries (a model's layer list) against its layers/
+// group; nested models that were flattened recurse into
+// layers/<key>/layers with their names prefixed.
+void attach_keras3_container(Model& model, const std::vector<ContainerLayer>& container, const hdf5::Object& layers_group,
+                             const std::string& prefix, const std::unordered_map<std::string, size_t>& index_by_name,
+                             std::set<std::string>& used_groups, int depth) {
+    if (depth > limits::max_nesting_depth) {
+        throw_limit_error("HDF5 group ", layers_group.path(), ": models nested deeper than ", limits::max_nesting_depth);
+    }
+    std::map<std::string, int> counters;
+    for (const ContainerLayer& entry : container) {
+        std::string key = snake_case(entry.class_name);
+        auto [counter, inserted] = counters.emplace(key, 0);
+        if (!inserted) key += "_" + std::to_string(++counter->second);
+
+        std::optional<hdf5::Object> group = layers_group.find(key);
+        if (!group) {
+            group = layers_group.find(entry.name);
+            if (group && used_groups.count(group->path())) group.reset();
+        }
+        std::string full_name = prefix + entry.name;
+        auto found = index_by_name.find(full_name);
+        if (!group || !group->is_group()) continue;
+        if (found == index_by_name.end() && entry.is_model && has_flattened_group(model, full_name)) {
+            used_groups.insert(group->path());
+            std::optional<hdf5::Object> inner = group->find("layers");
+            if (inner && inner->is_group()) {
+                attach_keras3_container(model, nested_container(entry), *inner, full_name + "/", index_by_name,
+                                        used_groups, depth + 1);
+            }
+            continue;
+        }
+        if (found == index_by_name.end()) continue;
+        used_groups.insert(group->path());
+        std::vector<std::string> names = variable_names(entry.class_name, entry.config);
+        Layer& layer = model.layers[found->second];
+        layer.weights = read_keras3_variables(*group, full_name, names, 0);
+        if (!names.empty() && layer.weights.size() != names.size()) {
+            model.warnings.push_back("layer '" + full_name + "' (" + entry.class_name + ") has " +
+                                     std::to_string(layer.weights.size()) + " variables in " + group->path() +
+                                     ", Keras defines " + std::to_string(names.size()));
+        }
+    }
+}
+
 void attach_keras3_weights(Model& model, const std::vector<ContainerLayer>& container, const hdf5::Object& root) {
     std::optional<hdf5::Object> layers_group = root.find("layers");
     if (!layers_group || !layers_group->is_group()) {
         model.warnings.push_back("model.weights.h5 has no layers/ group: no weights loaded");
         return;
     }
-    std::map<std::string, int> counters;
     std::set<std::string> used_groups;
     std::unordered_map<std::string, size_t> index_by_name = layer_indices(model);
-    for (const ContainerLayer& entry : container) {
-        std::string key = snake_case(entry.class_name);
-        auto [counter, inserted] = counters.emplace(key, 0);
-        if (!inserted) key += "_" + std::to_string(++counter->second);
-
-        std::optional<hdf5::Object> group = layers_group->find(key);
-        if (!group) {
-            group = layers_group->find(entry.name);
-            if (group && used_groups.count(group->path())) group.reset();
-        }
-        auto found = index_by_name.find(entry.name);
-        int index = found == index_by_name.end() ? -1 : static_cast<int>(found->second);
-        if (!group || !group->is_group() || index < 0) continue;
-        used_groups.insert(group->path());
-        std::vector<std::string> names = variable_names(entry.class_name, entry.config);
-        Layer& layer = model.layers[static_cast<size_t>(index)];
-        layer.weights = read_keras3_variables(*group, entry.name, names, 0);
-        if (!names.empty() && layer.weights.size() != names.size()) {
-            model.warnings.push_back("layer '" + entry.name + "' (" + entry.class_name + ") has " +
-                                     std::to_string(layer.weights.size()) + " variables in " + group->path() +
-                                     ", Keras defines " + std::to_string(names.size()));
-        }
-    }
+    attach_keras3_container(model, container, *layers_group, "", index_by_name, used_groups, 0);
     for (const std::string& key : layers_group->children()) {
         hdf5::Object group = layers_group->child(key);
         if (used_groups.count(group.path())) continue;
