@@ -13,9 +13,13 @@ Keras versions write (see scripts/keras_layout.py), the weights with h5py,
 and the reference outputs with torch.nn.functional on NCHW copies.
 """
 
+import io
 import json
 import os
 import sys
+import zipfile
+
+import h5py
 
 import numpy as np
 import torch
@@ -245,13 +249,140 @@ def nested_keras3_deep():
         "total_params": int(k.size + b.size + sum(v.size for v in bn) + dk.size + db.size)})
 
 
+# ---- tf.keras 2.13-2.15 .keras, Keras 3 on Windows, subclassed -------------
+
+def write_store(objects, backslashes=False):
+    """A weights store: objects [(path, [ndarray])]; every object gets a
+    vars group. backslashes: Keras 3 on Windows joined the path with "\\"
+    into one root group name."""
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        f.create_group("vars")
+        for path, values in objects:
+            group = f.require_group(path.replace("/", "\\") if backslashes else path)
+            variables = group.create_group("vars")
+            for index, value in enumerate(values):
+                variables.create_dataset(str(index), data=np.asarray(value))
+    return buffer.getvalue()
+
+
+def write_archive(path, config, weights_bytes, keras_version):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in [("metadata.json", json.dumps({"keras_version": keras_version,
+                                                         "date_saved": "2024-01-01@00:00:00"}).encode()),
+                           ("config.json", json.dumps(config).encode()), ("model.weights.h5", weights_bytes)]:
+            info = zipfile.ZipInfo(name, date_time=kl.FIXED_ZIP_TIME)
+            info.external_attr = 0o600 << 16
+            archive.writestr(info, data)
+
+
+def tf213_layer(class_name, **config):
+    return {"module": "keras.layers", "class_name": class_name, "config": dict(trainable=True, dtype="float32", **config),
+            "registered_name": None}
+
+
+def small_cnn(rng):
+    """Weights and the PyTorch output of Conv2D(3, 3x3, relu) > MaxPooling2D >
+    Flatten > Dense(4, relu) > Dense(2) on a 6x6x1 input."""
+    w = {"ck": rand(rng, 3, 3, 1, 3), "cb": rand(rng, 3), "d1k": rand(rng, 12, 4), "d1b": rand(rng, 4),
+         "d2k": rand(rng, 4, 2), "d2b": rand(rng, 2)}
+    x = rng.uniform(-1, 1, size=(2, 6, 6, 1)).astype(np.float32)
+    a = np.maximum(conv2d(x, w["ck"], w["cb"]), 0)
+    a = nhwc(F.max_pool2d(nchw(a), 2)).reshape(2, -1)
+    y = dense(np.maximum(dense(a, w["d1k"], w["d1b"]), 0), w["d2k"], w["d2b"])
+    return w, x, y
+
+
+def tf213_keras():
+    """tf.keras 2.13's .keras: layers under _layer_checkpoint_dependencies,
+    keys counted over a dict that lists each layer with weights twice, so
+    they skip numbers (dense, dense_2)."""
+    rng = np.random.default_rng(1404)
+    w, x, y = small_cnn(rng)
+    layers = [tf213_layer("InputLayer", batch_input_shape=[None, 6, 6, 1], name="input_1", sparse=False, ragged=False),
+              tf213_layer("Conv2D", name="conv2d", filters=3, kernel_size=[3, 3], strides=[1, 1], padding="valid",
+                          data_format="channels_last", dilation_rate=[1, 1], activation="relu", use_bias=True),
+              tf213_layer("MaxPooling2D", name="max_pooling2d", pool_size=[2, 2], strides=[2, 2], padding="valid",
+                          data_format="channels_last"),
+              tf213_layer("Flatten", name="flatten", data_format="channels_last"),
+              tf213_layer("Dense", name="hidden", units=4, activation="relu", use_bias=True),
+              tf213_layer("Dense", name="logits", units=2, activation="linear", use_bias=True)]
+    config = {"module": "keras", "class_name": "Sequential", "config": {"name": "sequential", "layers": layers},
+              "registered_name": None, "build_config": {"input_shape": [None, 6, 6, 1]}}
+    c = "_layer_checkpoint_dependencies/"
+    store = write_store([(c + "conv2d", [w["ck"], w["cb"]]), (c + "max_pooling2d", []), (c + "flatten", []),
+                         (c + "dense", [w["d1k"], w["d1b"]]), (c + "dense_2", [w["d2k"], w["d2b"]]),
+                         ("optimizer", [np.array(7, dtype=np.int64)])])
+    write_archive(os.path.join(OUT, "tf213.keras"), config, store, "2.13.1")
+    with open(os.path.join(OUT, "tf213.weights.h5"), "wb") as f:
+        f.write(store)
+    save_case("tf213", x, y, {"file": "tf213.keras", "format": "keras-v3", "output": "logits",
+                              "layers": ["conv2d", "max_pooling2d", "flatten", "hidden", "logits"], "groups": {},
+                              "total_params": int(sum(v.size for v in w.values()))})
+
+
+def windows_keras3():
+    """Keras 3 saved on Windows: store groups named "layers\\dense" at the
+    root, nested ones "layers\\sequential\\layers\\conv2d"."""
+    rng = np.random.default_rng(1405)
+    w, x, y = small_cnn(rng)
+    inner = k3_layer("Sequential", "features", layers=[
+        k3_layer("InputLayer", "features_in", batch_shape=[None, 6, 6, 1], sparse=False, ragged=False),
+        k3_layer("Conv2D", "conv", filters=3, kernel_size=[3, 3], strides=[1, 1], padding="valid",
+                 data_format="channels_last", dilation_rate=[1, 1], activation="relu", use_bias=True),
+        k3_layer("MaxPooling2D", "pool", pool_size=[2, 2], strides=[2, 2], padding="valid",
+                 data_format="channels_last"),
+        k3_layer("Flatten", "flat", data_format="channels_last")])
+    config = {"module": "keras", "class_name": "Sequential", "config": {"name": "outer", "layers": [
+        k3_layer("InputLayer", "image", batch_shape=[None, 6, 6, 1], sparse=False, ragged=False), inner,
+        k3_layer("Dense", "hidden", units=4, activation="relu", use_bias=True),
+        k3_layer("Dense", "logits", units=2, activation="linear", use_bias=True)]}, "registered_name": None}
+    store = write_store([("layers/sequential", []), ("layers/sequential/layers/conv2d", [w["ck"], w["cb"]]),
+                         ("layers/sequential/layers/max_pooling2d", []), ("layers/sequential/layers/flatten", []),
+                         ("layers/dense", [w["d1k"], w["d1b"]]), ("layers/dense_1", [w["d2k"], w["d2b"]])],
+                        backslashes=True)
+    write_archive(os.path.join(OUT, "windows.keras"), config, store, "3.1.0")
+    save_case("windows", x, y, {"file": "windows.keras", "format": "keras-v3", "output": "logits",
+                                "layers": ["features/conv", "features/pool", "features/flat", "hidden", "logits"],
+                                "groups": {"features/conv": "features"},
+                                "total_params": int(sum(v.size for v in w.values()))})
+
+
+def subclassed_keras3():
+    """A subclassed model's .keras: config.json has no layer graph. Its
+    store holds an attribute-named conv ("conv1"), a conv inside a block
+    and a Dense, plus optimizer state that is not a weight."""
+    rng = np.random.default_rng(1406)
+    conv1 = [rand(rng, 3, 3, 1, 4), rand(rng, 4)]
+    block = [rand(rng, 3, 3, 4, 2), rand(rng, 2)]
+    head = [rand(rng, 8, 3), rand(rng, 3)]
+    config = {"module": None, "class_name": "TinyNet", "config": {"name": "tiny_net", "trainable": True,
+                                                                   "dtype": "float32"},
+              "registered_name": "Custom>TinyNet", "build_config": {"input_shape": [None, 8, 8, 1]}}
+    store = write_store([("conv1", conv1), ("layers/conv_block", []), ("layers/conv_block/layers/conv2d", block),
+                         ("layers/dense", head), ("optimizer", [np.array(3, dtype=np.int64), rand(rng, 4)])])
+    write_archive(os.path.join(OUT, "subclassed.keras"), config, store, "3.3.3")
+    expected = {"file": "subclassed.keras", "layers": {
+        "conv1": {"type": "Conv2D", "weights": ["conv1/kernel", "conv1/bias"], "group": ""},
+        "conv_block/conv2d": {"type": "Conv2D", "weights": ["conv_block/conv2d/kernel", "conv_block/conv2d/bias"],
+                              "group": "conv_block"},
+        "dense": {"type": "Dense", "weights": ["dense/kernel", "dense/bias"], "group": ""}},
+        "total_params": int(sum(v.size for v in conv1 + block + head))}
+    with open(os.path.join(OUT, "subclassed.expected.json"), "w") as f:
+        json.dump(expected, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     teachable_machine()
     shared_nested_keras2()
     nested_keras3_deep()
+    tf213_keras()
+    windows_keras3()
+    subclassed_keras3()
     with open(os.path.join(OUT, "README.txt"), "w") as f:
-        f.write("Generated by scripts/make_keras_layout_fixtures.py (seeds 1401-1403). numpy %s, torch %s.\n"
+        f.write("Generated by scripts/make_keras_layout_fixtures.py (seeds 1401-1406). numpy %s, torch %s.\n"
                 "Do not edit by hand; rerun the script.\n" % (np.__version__, torch.__version__))
 
 

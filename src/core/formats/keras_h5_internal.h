@@ -21,4 +21,12 @@ std::vector<std::string> string_list_attribute(const hdf5::Object& object, const
 std::vector<Weight> read_keras3_variables(const hdf5::Object& group, const std::string& weight_prefix,
                                           const std::vector<std::string>& names, int depth);
 
+// Every variables group of a Keras 3 / tf.keras 2.13+ weights store as one
+// Layer named by its path without the layers/ and
+// _layer_checkpoint_dependencies segments ("encoder/conv2d"), attribute
+// nested_group = its parent path; the type is the class its key names
+// ("conv2d_1" -> Conv2D, weights "kernel", "bias"), else empty. For files
+// without an architecture (subclassed models). Optimizer state is skipped.
+std::vector<Layer> weight_layers_by_path(const hdf5::Object& root, const std::string& reason);
+
 }  // namespace convscope::keras

@@ -109,3 +109,60 @@ TEST_CASE("Keras 3 .keras nested two levels deep: variables under layers/<outer>
     REQUIRE(result.outputs.count("classes") == 1);
     require_close_to_range(result.outputs.at("classes"), load("deep_nested_out.npy"));
 }
+
+TEST_CASE("tf.keras 2.13 .keras: weights under _layer_checkpoint_dependencies with skipped key numbers",
+          "[keras][layouts]") {
+    nlohmann::json expected = expected_of("tf213");
+    Model model = open_case(expected);
+    CHECK(model.producer_version == "2.13.1");
+    const Layer* logits = model.find_layer("logits");
+    REQUIRE(logits != nullptr);
+    REQUIRE(logits->weights.size() == 2);
+    CHECK(logits->weights[0].tensor.shape() == Shape{4, 2});
+    Engine engine = Engine::build(model);
+    require_close_to_range(engine.run(load("tf213_in.npy")).outputs.at("logits"), load("tf213_out.npy"));
+
+    // The same store saved alone (model.save_weights("x.weights.h5")).
+    Model weights = open_model(read_file_bytes(layouts + "tf213.weights.h5"), "tf213.weights.h5");
+    CHECK_FALSE(weights.has_architecture);
+    CHECK(weights.total_parameters() == expected["total_params"].get<uint64_t>());
+    const Layer* dense_2 = weights.find_layer("dense_2");
+    REQUIRE(dense_2 != nullptr);
+    CHECK(dense_2->weights.size() == 2);
+}
+
+TEST_CASE("Keras 3 .keras saved on Windows: backslashes inside group names", "[keras][layouts]") {
+    nlohmann::json expected = expected_of("windows");
+    Model model = open_case(expected);
+    const Layer* conv = model.find_layer("features/conv");
+    REQUIRE(conv != nullptr);
+    REQUIRE(conv->weights.size() == 2);
+    CHECK(conv->weights[0].name == "features/conv/kernel");
+    Engine engine = Engine::build(model);
+    require_close_to_range(engine.run(load("windows_in.npy")).outputs.at("logits"), load("windows_out.npy"));
+}
+
+TEST_CASE("Keras 3 subclassed model: every weight array shown by path, architecture not stored said once",
+          "[keras][layouts]") {
+    nlohmann::json expected = expected_of("subclassed");
+    Model model = open_model(read_file_bytes(layouts + "subclassed.keras"), "subclassed.keras");
+    CHECK_FALSE(model.has_architecture);
+    size_t notes = 0;
+    for (const std::string& warning : model.warnings) notes += warning.find("architecture not stored") != std::string::npos;
+    CHECK(notes == 1);
+    CHECK(model.total_parameters() == expected["total_params"].get<uint64_t>());  // optimizer state left out
+    REQUIRE(model.layers.size() == expected["layers"].size());
+    for (auto it = expected["layers"].begin(); it != expected["layers"].end(); ++it) {
+        INFO("layer " << it.key());
+        const Layer* layer = model.find_layer(it.key());
+        REQUIRE(layer != nullptr);
+        CHECK(layer->type == it.value()["type"].get<std::string>());
+        CHECK(layer->attribute_string("nested_group", "") == it.value()["group"].get<std::string>());
+        std::vector<std::string> names;
+        for (const Weight& weight : layer->weights) names.push_back(weight.name);
+        CHECK(names == it.value()["weights"].get<std::vector<std::string>>());
+        CHECK_FALSE(layer->unsupported_reason.empty());
+    }
+    // The conv kernels are 4-D, as the kernel views need.
+    CHECK(model.find_layer("conv1")->weight("kernel")->tensor.rank() == 4);
+}
