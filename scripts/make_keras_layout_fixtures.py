@@ -101,6 +101,8 @@ def save_case(name, x, y, expected):
 
 # ---- Teachable Machine: Sequential > Sequential > Functional, flat weights --
 
+TM = {}  # the Teachable Machine model's pieces, reused by the bundle fixtures
+
 def teachable_machine():
     """keras_model.h5 as Teachable Machine exports it: sequential_4 holds
     sequential_1 (a Functional "model1", a small MobileNetV2 stand-in, then
@@ -152,6 +154,7 @@ def teachable_machine():
                                   "out_relu")]
     layers += ["sequential_1/global_average_pooling2d_GlobalAveragePooling2D1", "sequential_3/dense_Dense1",
                "sequential_3/dense_Dense2"]
+    TM.update(config=config, flat=flat, head=head, x=x, y=y, layers=layers)
     save_case("tm_keras_model", x, y, {
         "file": "tm_keras_model.h5", "format": "keras-h5", "output": "sequential_3/dense_Dense2",
         "layers": layers, "groups": {inner + "Conv1": "sequential_1/model1",
@@ -373,6 +376,79 @@ def subclassed_keras3():
         f.write("\n")
 
 
+# ---- several files that make one model --------------------------------------
+
+def k2_small_cnn_config():
+    return {"class_name": "Sequential", "config": {"name": "small_cnn", "layers": [
+        k2_conv("conv2d", 3, 3, activation="relu", batch_input_shape=[None, 6, 6, 1]),
+        k2_layer("MaxPooling2D", "max_pooling2d", pool_size=[2, 2], strides=[2, 2], padding="valid",
+                 data_format="channels_last"),
+        k2_layer("Flatten", "flatten", data_format="channels_last"),
+        k2_dense("hidden", 4, activation="relu"), k2_dense("logits", 2)]},
+        "keras_version": "2.4.0", "backend": "tensorflow"}
+
+
+def tfjs_files(directory, topology, weights, shard_count):
+    """model.json + group1-shard<i>of<n>.bin as tensorflowjs_converter
+    writes them: one group, its float32 weights back to back, cut into
+    shards."""
+    data = b"".join(np.asarray(v, dtype="<f4").tobytes() for _, v in weights)
+    cut = [len(data) * i // shard_count for i in range(shard_count + 1)]
+    paths = ["group1-shard%dof%d.bin" % (i + 1, shard_count) for i in range(shard_count)]
+    for i, path in enumerate(paths):
+        with open(os.path.join(directory, path), "wb") as f:
+            f.write(data[cut[i]:cut[i + 1]])
+    manifest = [{"paths": paths, "weights": [{"name": n, "shape": list(v.shape), "dtype": "float32"}
+                                             for n, v in weights]}]
+    with open(os.path.join(directory, "model.json"), "w") as f:
+        json.dump({"format": "layers-model", "generatedBy": "keras v2.4.0", "convertedBy": "TensorFlow.js Converter v3.18.0",
+                   "modelTopology": topology, "weightsManifest": manifest}, f)
+
+
+def bundles():
+    """to_json + save_weights (plain and double-encoded JSON), a tfjs
+    layers model in two shards, a tfjs export of the Teachable Machine
+    model, and Teachable Machine's converted_keras.zip with labels.txt."""
+    rng = np.random.default_rng(1407)
+    w, x, y = small_cnn(rng)
+    config = k2_small_cnn_config()
+    folder = os.path.join(OUT, "json_h5")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "model.json"), "w") as f:
+        f.write(json.dumps(config))
+    with open(os.path.join(folder, "model_string.json"), "w") as f:
+        json.dump(json.dumps(config), f)  # json.dump(model.to_json(), f)
+    named = [("conv2d", [("conv2d/kernel:0", w["ck"]), ("conv2d/bias:0", w["cb"])]), ("max_pooling2d", []),
+             ("flatten", []), ("hidden", [("hidden/kernel:0", w["d1k"]), ("hidden/bias:0", w["d1b"])]),
+             ("logits", [("logits/kernel:0", w["d2k"]), ("logits/bias:0", w["d2b"])])]
+    kl.write_keras2_weights_h5(os.path.join(folder, "weights.h5"), named, keras_version="2.4.0")
+    np.save(os.path.join(folder, "in.npy"), x)
+    np.save(os.path.join(folder, "out.npy"), y.astype(np.float32))
+
+    folder = os.path.join(OUT, "tfjs")
+    os.makedirs(folder, exist_ok=True)
+    tfjs_files(folder, {"keras_version": "2.4.0", "backend": "tensorflow", "model_config": config},
+               [(n.replace(":0", ""), v) for _, ws in named for n, v in ws], 2)
+    np.save(os.path.join(folder, "in.npy"), x)
+    np.save(os.path.join(folder, "out.npy"), y.astype(np.float32))
+
+    folder = os.path.join(OUT, "tfjs_tm")
+    os.makedirs(folder, exist_ok=True)
+    # Teachable Machine's tfjs export: the topology itself (class_name at
+    # the top), weight names "<inner layer>/<var>" without the nesting.
+    topology = dict(TM["config"], keras_version="tfjs-layers 1.3.1", backend="tensor_flow.js")
+    tfjs_files(folder, topology, [(n.replace(":0", ""), v) for n, v in TM["flat"] + TM["head"]], 1)
+    np.save(os.path.join(folder, "in.npy"), TM["x"])
+    np.save(os.path.join(folder, "out.npy"), np.asarray(TM["y"], dtype=np.float32))
+
+    with zipfile.ZipFile(os.path.join(OUT, "converted_keras.zip"), "w") as archive:
+        for name, path in [("keras_model.h5", os.path.join(OUT, "tm_keras_model.h5"))]:
+            info = zipfile.ZipInfo(name, date_time=kl.FIXED_ZIP_TIME)
+            with open(path, "rb") as f:
+                archive.writestr(info, f.read())
+        archive.writestr(zipfile.ZipInfo("labels.txt", date_time=kl.FIXED_ZIP_TIME), "0 cat\n1 dog\n2 bird\n")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     teachable_machine()
@@ -381,8 +457,9 @@ def main():
     tf213_keras()
     windows_keras3()
     subclassed_keras3()
+    bundles()
     with open(os.path.join(OUT, "README.txt"), "w") as f:
-        f.write("Generated by scripts/make_keras_layout_fixtures.py (seeds 1401-1406). numpy %s, torch %s.\n"
+        f.write("Generated by scripts/make_keras_layout_fixtures.py (seeds 1401-1407). numpy %s, torch %s.\n"
                 "Do not edit by hand; rerun the script.\n" % (np.__version__, torch.__version__))
 
 

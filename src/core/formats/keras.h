@@ -60,6 +60,12 @@ Model open_v3(const FileBytes& bytes, const std::string& file_name);
 // The architecture alone from a model config JSON text (no weights).
 Model model_from_config(const std::string& json_text, const std::string& where = "model config");
 
+// An architecture JSON (model.to_json(), also saved double-encoded as a
+// JSON string) with a weights file of any version (Keras 1/2 save_weights
+// .h5, a full .h5, Keras 3 / tf.keras 2.13 .weights.h5) ("keras-json+h5").
+Model open_config_with_weights(const std::string& json_text, const std::string& json_name, const FileBytes& weights,
+                               const std::string& weights_name);
+
 // keras.src.utils.naming.to_snake_case ("MaxPooling2D" -> "max_pooling2d").
 std::string snake_case(const std::string& class_name);
 

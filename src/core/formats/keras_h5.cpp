@@ -91,6 +91,31 @@ std::string joined(const std::vector<std::string>& items, size_t limit = 12) {
     return out.empty() ? "nothing" : out;
 }
 
+void read_version_attributes(Model& model, const hdf5::Object& root, const std::optional<hdf5::Object>& weights) {
+    std::optional<std::string> version = string_attribute(root, "keras_version");
+    std::optional<std::string> backend = string_attribute(root, "backend");
+    if (weights && !version) version = string_attribute(*weights, "keras_version");
+    if (weights && !backend) backend = string_attribute(*weights, "backend");
+    if (version) {
+        set_producer(model, *version);
+        model.metadata["keras_version"] = *version;
+    } else {
+        model.producer = "keras";
+    }
+    if (backend) model.metadata["backend"] = *backend;
+}
+
+Model weights_only_model(const std::string& format) {
+    Model model;
+    model.format = format;
+    model.has_architecture = false;
+    model.warnings.push_back("the file holds weights only: there is no architecture, so layer types, wiring and "
+                             "shapes are unknown");
+    return model;
+}
+
+}  // namespace
+
 // Attaches /model_weights/<layer> (or the root for save_weights files) to
 // the layers of the architecture, by name.
 void attach_h5_weights(Model& model, const hdf5::Object& weights_group) {
@@ -124,31 +149,6 @@ void attach_h5_weights(Model& model, const hdf5::Object& weights_group) {
         model.layers.push_back(std::move(orphan));
     }
 }
-
-void read_version_attributes(Model& model, const hdf5::Object& root, const std::optional<hdf5::Object>& weights) {
-    std::optional<std::string> version = string_attribute(root, "keras_version");
-    std::optional<std::string> backend = string_attribute(root, "backend");
-    if (weights && !version) version = string_attribute(*weights, "keras_version");
-    if (weights && !backend) backend = string_attribute(*weights, "backend");
-    if (version) {
-        set_producer(model, *version);
-        model.metadata["keras_version"] = *version;
-    } else {
-        model.producer = "keras";
-    }
-    if (backend) model.metadata["backend"] = *backend;
-}
-
-Model weights_only_model(const std::string& format) {
-    Model model;
-    model.format = format;
-    model.has_architecture = false;
-    model.warnings.push_back("the file holds weights only: there is no architecture, so layer types, wiring and "
-                             "shapes are unknown");
-    return model;
-}
-
-}  // namespace
 
 Model open_h5(const FileBytes& bytes, const std::string& file_name) {
     hdf5::File file = hdf5::File::open(bytes);
@@ -382,6 +382,40 @@ std::vector<Layer> weight_layers_by_path(const hdf5::Object& root, const std::st
         if (group.is_group()) collect_weight_layers(group, {child}, reason, 1, visited, layers);
     }
     return layers;
+}
+
+}  // namespace convscope::keras
+
+namespace convscope::keras {
+
+Model open_config_with_weights(const std::string& json_text, const std::string& json_name, const FileBytes& weights,
+                               const std::string& weights_name) {
+    Json config = parse_json_text(json_text, json_name);
+    // model.to_json() saved with json.dump(): a JSON string holding the JSON.
+    if (config.is_string()) config = parse_json_text(config.get<std::string>(), json_name + " (a JSON string)");
+    Architecture architecture = parse_architecture(config, json_name);
+    Model model = std::move(architecture.model);
+    model.format = "keras-json+h5";
+    model.file_bytes = weights;
+    if (const Json* version = config.is_object() && config.contains("keras_version") ? &config["keras_version"] : nullptr;
+        version && version->is_string()) {
+        set_producer(model, version->get<std::string>());
+        model.metadata["keras_version"] = version->get<std::string>();
+    } else {
+        model.producer = "keras";
+    }
+    hdf5::File file = hdf5::File::open(weights);
+    hdf5::Object root = file.root();
+    if (has_string_list(root, "layer_names")) {
+        attach_h5_weights(model, root);
+    } else if (std::optional<hdf5::Object> model_weights = root.find("model_weights")) {
+        attach_h5_weights(model, *model_weights);  // a full .h5 given as the weights
+    } else if (root.find("layers") || root.find("_layer_checkpoint_dependencies") || !root.children().empty()) {
+        attach_keras3_weights(model, architecture.container_layers, root);
+    }
+    model.metadata["architecture_file"] = json_name;
+    model.metadata["weights_file"] = weights_name;
+    return model;
 }
 
 }  // namespace convscope::keras

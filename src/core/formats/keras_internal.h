@@ -68,6 +68,11 @@ SplicedModel splice_nested_model(Model& outer, const Model& inner, const std::st
 // no layer took.
 std::vector<Weight> attach_nested_weights(Model& model, const std::string& root, std::vector<Weight> weights);
 
+// Weights named "<layer path>/<variable>" (TensorFlow.js manifests): each
+// to the layer of that path, else to the layer whose own name ends the path
+// (inner names without their nested model's prefix); returns the rest.
+std::vector<Weight> attach_weights_by_path(Model& model, std::vector<Weight> weights);
+
 // True when some layer was flattened out of the nested model `root`.
 bool has_flattened_group(const Model& model, const std::string& root);
 

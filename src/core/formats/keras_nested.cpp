@@ -78,6 +78,7 @@ std::vector<std::string> split_path(const std::string& path) {
 }
 
 bool in_root(const Layer& layer, const std::string& root) {
+    if (root.empty()) return true;  // any layer
     std::string group = nested_group_of(layer);
     return group == root || group.compare(0, root.size() + 1, root + "/") == 0;
 }
@@ -115,7 +116,7 @@ std::vector<Weight> attach_nested_weights(Model& model, const std::string& root,
         for (size_t first = 0; first < parts.size() && target < 0; ++first) {
             std::string path;
             for (size_t k = first; k < parts.size(); ++k) path += (path.empty() ? "" : "/") + parts[k];
-            for (const std::string& candidate : {root + "/" + path, path}) {
+            for (const std::string& candidate : {root.empty() ? path : root + "/" + path, path}) {
                 auto found = by_name.find(candidate);
                 if (found != by_name.end()) {
                     target = static_cast<int>(found->second);
@@ -142,6 +143,20 @@ std::vector<Weight> attach_nested_weights(Model& model, const std::string& root,
         model.layers[static_cast<size_t>(target)].weights.push_back(std::move(weight));
     }
     return left;
+}
+
+std::vector<Weight> attach_weights_by_path(Model& model, std::vector<Weight> weights) {
+    std::unordered_map<std::string, size_t> by_name = layer_indices(model);
+    std::vector<Weight> nested;
+    for (Weight& weight : weights) {
+        std::string path = weight.name;
+        size_t slash = path.rfind('/');
+        auto found = slash == std::string::npos ? by_name.end() : by_name.find(path.substr(0, slash));
+        if (found != by_name.end()) model.layers[found->second].weights.push_back(std::move(weight));
+        else nested.push_back(std::move(weight));
+    }
+    if (nested.empty()) return nested;
+    return attach_nested_weights(model, "", std::move(nested));
 }
 
 // -----------------------------------------------------------------------------

@@ -166,6 +166,8 @@ void attach_keras3_container(Model& model, const std::vector<ContainerLayer>& co
     }
 }
 
+}  // namespace
+
 void attach_keras3_weights(Model& model, const std::vector<ContainerLayer>& container, const hdf5::Object& root) {
     StoreView store(root);
     std::string top = container_under(store, "");
@@ -185,8 +187,6 @@ void attach_keras3_weights(Model& model, const std::vector<ContainerLayer>& cont
         }
     }
 }
-
-}  // namespace
 
 Model open_v3(const FileBytes& bytes, const std::string& file_name) {
     ZipArchive archive = ZipArchive::open(bytes, file_name);
