@@ -448,6 +448,17 @@ def bundles():
                 archive.writestr(info, f.read())
         archive.writestr(zipfile.ZipInfo("labels.txt", date_time=kl.FIXED_ZIP_TIME), "0 cat\n1 dog\n2 bird\n")
 
+    # Seeds for tests/fuzz/fuzz_bundle.cpp: model.json, a NUL, the second file.
+    def read(*parts):
+        with open(os.path.join(OUT, *parts), "rb") as f:
+            return f.read()
+    shards = read("tfjs", "group1-shard1of2.bin") + read("tfjs", "group1-shard2of2.bin")
+    for name, data in [("tfjs", read("tfjs_tm", "model.json") + b"\0" + read("tfjs_tm", "group1-shard1of1.bin")),
+                       ("json_h5", read("json_h5", "model.json") + b"\0" + read("json_h5", "weights.h5")),
+                       ("tfjs_two_shards", read("tfjs", "model.json") + b"\0" + shards)]:
+        with open(os.path.join(OUT, "fuzz_bundle_%s.seed" % name), "wb") as f:
+            f.write(data)
+
 
 def main():
     os.makedirs(OUT, exist_ok=True)
