@@ -7,6 +7,7 @@
 #include "core/formats/hdf5.h"
 #include "core/formats/keras.h"
 #include "core/formats/onnx.h"
+#include "core/formats/tfjs_layers.h"
 
 namespace convscope {
 
@@ -16,6 +17,7 @@ const std::vector<ModelFormat>& model_formats() {
     static const std::vector<ModelFormat> formats = {
         {"keras-v3", "Keras 3 (.keras)", ".keras", keras::looks_like_keras_v3, keras::open_v3, nullptr},
         {"keras-h5", "Keras HDF5 (.h5)", ".h5 .hdf5", hdf5::is_hdf5, keras::open_h5, nullptr},
+        {"tfjs-layers", "TensorFlow.js layers (model.json)", ".json", tfjs::looks_like_layers_model_bytes, tfjs::open_model_json, nullptr},
         {"onnx", "ONNX (.onnx)", ".onnx", looks_like_onnx, open_onnx, open_onnx_in_place},
     };
     return formats;

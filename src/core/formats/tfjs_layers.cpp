@@ -132,7 +132,29 @@ bool looks_like_layers_model(const std::string& json_text) {
            json_text.find("\"weightsManifest\"") != std::string::npos;
 }
 
-Model open_layers_model(const std::string& json_text, const std::string& file_name, const ShardLookup& shards) {
+bool looks_like_layers_model_bytes(ByteSpan bytes) {
+    // model.json is small next to its shards; a huge "JSON" is something else.
+    if (bytes.size == 0 || bytes.size > 64ull * 1024 * 1024) return false;
+    return looks_like_layers_model(std::string(reinterpret_cast<const char*>(bytes.data), bytes.size));
+}
+
+Model open_model_json(const FileBytes& bytes, const std::string& file_name) {
+    std::string text(bytes->begin(), bytes->end());
+    std::vector<std::string> missing;
+    Model model = open_layers_model(text, file_name, [&missing](const std::string& path) -> std::optional<FileBytes> {
+        missing.push_back(path);
+        return std::make_shared<const std::vector<uint8_t>>();
+    }, /*weights=*/false);
+    std::string names;
+    for (size_t i = 0; i < missing.size() && i < 4; ++i) names += (i ? ", " : "") + missing[i];
+    if (missing.size() > 4) names += ", ...";
+    model.warnings.push_back(concat("weights not loaded: ", file_name, " names ", missing.size(), " shard file(s) (", names,
+                                    ") that were not given; open them together with it"));
+    return model;
+}
+
+Model open_layers_model(const std::string& json_text, const std::string& file_name, const ShardLookup& shards,
+                        bool weights_wanted) {
     Json root = keras::parse_json_text(json_text, file_name);
     const Json* topology = member(root, "modelTopology");
     const Json* manifest = member(root, "weightsManifest");
@@ -153,6 +175,16 @@ Model open_layers_model(const std::string& json_text, const std::string& file_na
     }
     if (model.producer.empty()) model.producer = "tensorflow.js";
     std::vector<Weight> weights;
+    if (!weights_wanted) {
+        for (size_t g = 0; g < manifest->size(); ++g) {
+            const Json* paths = member((*manifest)[g], "paths");
+            if (!paths || !paths->is_array()) continue;
+            for (const Json& path : *paths) {
+                if (path.is_string()) shards(path.get<std::string>());
+            }
+        }
+        return model;
+    }
     for (size_t g = 0; g < manifest->size(); ++g) {
         std::vector<Weight> group = read_group((*manifest)[g], concat(file_name, ": weightsManifest[", g, "]"), file_name, shards);
         weights.insert(weights.end(), std::make_move_iterator(group.begin()), std::make_move_iterator(group.end()));

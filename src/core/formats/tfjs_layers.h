@@ -30,11 +30,21 @@ namespace convscope::tfjs {
 // model.json text that names modelTopology and weightsManifest.
 bool looks_like_layers_model(const std::string& json_text);
 
+// The same check on a file's bytes (the registry's magic check).
+bool looks_like_layers_model_bytes(ByteSpan bytes);
+
+// model.json alone (the registry's entry): the architecture, no weights,
+// and a warning naming the shards that were not given.
+Model open_model_json(const FileBytes& bytes, const std::string& file_name);
+
 // Finds a shard by its manifest path; nullopt when it was not given.
 using ShardLookup = std::function<std::optional<FileBytes>(const std::string& path)>;
 
 // Throws FormatError naming the JSON path or shard ("model.json names
 // group1-shard2of2.bin, which was not given").
-Model open_layers_model(const std::string& json_text, const std::string& file_name, const ShardLookup& shards);
+// weights_wanted = false: the architecture only (shards are still looked
+// up, so the caller learns their names).
+Model open_layers_model(const std::string& json_text, const std::string& file_name, const ShardLookup& shards,
+                        bool weights_wanted = true);
 
 }  // namespace convscope::tfjs

@@ -105,3 +105,16 @@ TEST_CASE("bundle: Teachable Machine converted_keras.zip gives the model and its
     Model pair = open_model_files({layouts + "json_h5/model.json", layouts + "json_h5/weights.h5"});
     CHECK(pair.format == "keras-json+h5");
 }
+
+TEST_CASE("registry: model.json alone opens its architecture and names the shards not given", "[bundle][tfjs]") {
+    Model model = open_model(read_file_bytes(layouts + "tfjs/model.json"), "model.json");
+    CHECK(model.format == "tfjs-layers");
+    CHECK(model.has_architecture);
+    REQUIRE(model.find_layer("logits") != nullptr);
+    CHECK(model.find_layer("logits")->weights.empty());
+    bool named = false;
+    for (const std::string& warning : model.warnings) {
+        named |= warning.find("group1-shard1of2.bin, group1-shard2of2.bin") != std::string::npos;
+    }
+    CHECK(named);
+}
