@@ -474,64 +474,6 @@ void check_layer_count(size_t count, const std::string& where) {
     }
 }
 
-// A nested model's architecture, parsed once per config entry: a shared
-// nested model called k times must not be re-parsed k times at every
-// nesting level (k^depth work on a hostile file).
-struct NestedParse {
-    bool parsed = false;     // false: the inner config could not be read
-    Model model;             // flattened itself
-    uint64_t expanded_layers = 1;
-};
-using NestedCache = std::map<const Json*, NestedParse>;
-
-const NestedParse& parse_nested(const Json& entry, const std::string& where, int depth, NestedCache& cache) {
-    auto cached = cache.find(&entry);
-    if (cached != cache.end()) return cached->second;
-    NestedParse result;
-    try {
-        Architecture inner = parse_architecture(entry, where, depth + 1);
-        result.model = std::move(inner.model);
-        result.expanded_layers = inner.expanded_layers;
-        result.parsed = true;
-    } catch (const LimitError&) {
-        throw;
-    } catch (const Error&) {
-        // The nested model stays one opaque layer, which says why.
-    }
-    return cache.emplace(&entry, std::move(result)).first->second;
-}
-
-uint64_t saturating_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
-uint64_t saturating_mul(uint64_t a, uint64_t b) { return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b; }
-
-// Whether `calls` copies of a nested model fit the flattening budget.
-bool can_flatten(const NestedParse& nested, uint64_t calls, size_t input_count, uint64_t& budget_used) {
-    if (!nested.parsed || nested.model.inputs.size() != input_count || nested.model.outputs.empty()) return false;
-    uint64_t added = saturating_mul(nested.expanded_layers, calls);
-    if (saturating_add(budget_used, added) > max_flattened_layers) return false;
-    budget_used += added;
-    return true;
-}
-
-// A nested model that is not flattened (too large, or its config cannot be
-// read) becomes one Layer holding all its weights; its own architecture
-// only gives its output shape.
-void describe_nested_model(Layer& layer, const NestedParse& nested, const std::vector<Shape>& input_shapes) {
-    layer.unsupported_reason = "nested model " + layer.type + " '" + layer.name + "': " +
-                               (nested.parsed ? "too large to flatten" : "its config could not be read") +
-                               "; shown as one layer holding all its weights; its inner layers are not run";
-    if (nested.parsed && !nested.model.outputs.empty()) layer.output_shape = nested.model.outputs[0].shape;
-    if (!layer.output_shape.empty() && !input_shapes.empty() && !input_shapes[0].empty()) {
-        layer.output_shape[0] = input_shapes[0][0];
-    }
-}
-
-// The batch dimension of a flattened model's outputs follows its input.
-Shape with_batch_of(Shape shape, const Shape& input) {
-    if (!shape.empty() && !input.empty()) shape[0] = input[0];
-    return shape;
-}
-
 std::optional<Shape> input_layer_shape(const Json& config) {
     for (const char* key : {"batch_shape", "batch_input_shape"}) {
         if (const Json* value = member(config, key)) {

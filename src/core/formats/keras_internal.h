@@ -2,6 +2,7 @@
 // keras_v3.cpp); not part of the public API, which is keras.h.
 #pragma once
 
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -46,6 +47,26 @@ std::string nested_group_of(const Layer& layer);
 // Flattening stops (the nested model stays one opaque layer) once a model
 // would hold more layers than this.
 constexpr uint64_t max_flattened_layers = 20000;
+
+// A nested model's architecture, parsed once per config entry (see
+// parse_nested).
+struct NestedParse {
+    bool parsed = false;     // false: the inner config could not be read
+    Model model;             // flattened itself
+    uint64_t expanded_layers = 1;
+};
+using NestedCache = std::map<const Json*, NestedParse>;
+
+const NestedParse& parse_nested(const Json& entry, const std::string& where, int depth, NestedCache& cache);
+uint64_t saturating_add(uint64_t a, uint64_t b);
+uint64_t saturating_mul(uint64_t a, uint64_t b);
+// Whether `calls` copies of a nested model fit the flattening budget
+// (adds them to budget_used when they do).
+bool can_flatten(const NestedParse& nested, uint64_t calls, size_t input_count, uint64_t& budget_used);
+// The opaque fallback: one Layer holding all the nested model's weights.
+void describe_nested_model(Layer& layer, const NestedParse& nested, const std::vector<Shape>& input_shapes);
+// The batch dimension of a flattened model's outputs follows its input.
+Shape with_batch_of(Shape shape, const Shape& input);
 
 struct SplicedModel {
     std::vector<std::string> output_values;  // the outer names of the inner model's outputs

@@ -2,16 +2,74 @@
 // into the enclosing model, so every inner layer is a full Layer the engine
 // runs, named by its path ("sequential_1/model1/Conv1").
 //
+// [SECTION] parsing and budget
 // [SECTION] splicing the layers
 // [SECTION] weights stored under the outer layer's group
 // [SECTION] Keras 3 container entries
+#include <cstdint>
 #include <map>
 #include <unordered_map>
 
 #include "core/base/error.h"
+#include "core/base/limits.h"
 #include "core/formats/keras_internal.h"
 
 namespace convscope::keras {
+
+// -----------------------------------------------------------------------------
+// [SECTION] parsing and budget
+// -----------------------------------------------------------------------------
+
+// A nested model's architecture, parsed once per config entry: a shared
+// nested model called k times must not be re-parsed k times at every
+// nesting level (k^depth work on a hostile file).
+const NestedParse& parse_nested(const Json& entry, const std::string& where, int depth, NestedCache& cache) {
+    auto cached = cache.find(&entry);
+    if (cached != cache.end()) return cached->second;
+    NestedParse result;
+    try {
+        Architecture inner = parse_architecture(entry, where, depth + 1);
+        result.model = std::move(inner.model);
+        result.expanded_layers = inner.expanded_layers;
+        result.parsed = true;
+    } catch (const LimitError&) {
+        throw;
+    } catch (const Error&) {
+        // The nested model stays one opaque layer, which says why.
+    }
+    return cache.emplace(&entry, std::move(result)).first->second;
+}
+
+uint64_t saturating_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+uint64_t saturating_mul(uint64_t a, uint64_t b) { return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b; }
+
+// Whether `calls` copies of a nested model fit the flattening budget.
+bool can_flatten(const NestedParse& nested, uint64_t calls, size_t input_count, uint64_t& budget_used) {
+    if (!nested.parsed || nested.model.inputs.size() != input_count || nested.model.outputs.empty()) return false;
+    uint64_t added = saturating_mul(nested.expanded_layers, calls);
+    if (saturating_add(budget_used, added) > max_flattened_layers) return false;
+    budget_used += added;
+    return true;
+}
+
+// A nested model that is not flattened (too large, or its config cannot be
+// read) becomes one Layer holding all its weights; its own architecture
+// only gives its output shape.
+void describe_nested_model(Layer& layer, const NestedParse& nested, const std::vector<Shape>& input_shapes) {
+    layer.unsupported_reason = "nested model " + layer.type + " '" + layer.name + "': " +
+                               (nested.parsed ? "too large to flatten" : "its config could not be read") +
+                               "; shown as one layer holding all its weights; its inner layers are not run";
+    if (nested.parsed && !nested.model.outputs.empty()) layer.output_shape = nested.model.outputs[0].shape;
+    if (!layer.output_shape.empty() && !input_shapes.empty() && !input_shapes[0].empty()) {
+        layer.output_shape[0] = input_shapes[0][0];
+    }
+}
+
+// The batch dimension of a flattened model's outputs follows its input.
+Shape with_batch_of(Shape shape, const Shape& input) {
+    if (!shape.empty() && !input.empty()) shape[0] = input[0];
+    return shape;
+}
 
 // -----------------------------------------------------------------------------
 // [SECTION] splicing the layers
