@@ -570,15 +570,19 @@ def nested_keras2():
     dense_w = [("outer_dense/kernel:0", dk), ("outer_dense/bias:0", db)]
     kl.write_keras2_h5(os.path.join(OUT, "nested_k2.h5"), config,
                        [("input_1", []), ("inner_seq", inner_w), ("outer_dense", dense_w)], keras_version="2.4.0")
+    # The reader flattens the nested model: its layers are named by path and
+    # the outer Dense reads the inner Flatten's output.
     expected_layers = [
         expected_layer("input_1", "InputLayer", [None, 6, 6, 1], inputs=[]),
-        expected_layer("inner_seq", "Sequential", [None, 32], inner_w, inputs=["input_1"],
-                       unsupported="nested model"),
-        expected_layer("outer_dense", "Dense", [None, 3], dense_w, inputs=["inner_seq"]),
+        expected_layer("inner_seq/inner_conv", "Conv2D", [None, 4, 4, 2], inner_w, inputs=["input_1"],
+                       extra={"group": "inner_seq"}),
+        expected_layer("inner_seq/inner_flat", "Flatten", [None, 32], inputs=["inner_seq/inner_conv"],
+                       extra={"group": "inner_seq"}),
+        expected_layer("outer_dense", "Dense", [None, 3], dense_w, inputs=["inner_seq/inner_flat"]),
     ]
     expected = {"format": "keras-h5", "producer": "keras", "producer_version": "2.4.0", "has_architecture": True,
                 "ordered": True, "layers": expected_layers, "inputs": [{"name": "input_1", "shape": [None, 6, 6, 1]}],
-                "outputs": [{"name": "outer_dense", "shape": [None, 3]}], "summary_rows": 3}
+                "outputs": [{"name": "outer_dense", "shape": [None, 3]}], "summary_rows": 4}
     expected.update(totals(expected_layers))
     write_expected("nested_k2.h5", expected)
 
@@ -610,16 +614,21 @@ def nested_keras3():
                ("layers/sequential/layers/global_average_pooling2d", "inner_gap", []),
                ("layers/dense", "classes", [dk, db])]
     kl.write_keras_v3(os.path.join(OUT, "nested_k3.keras"), config, objects, keras_version="3.10.0")
-    inner_w = [("backbone/layers/conv2d/vars/0", k), ("backbone/layers/conv2d/vars/1", b)]
+    inner_w = [("backbone/inner_conv/kernel", k), ("backbone/inner_conv/bias", b)]
     dense_w = [("classes/kernel", dk), ("classes/bias", db)]
+    # Flattened: the inner layers' variables come from
+    # layers/sequential/layers/<key>/vars, named by the layer's path.
     expected_layers = [
         expected_layer("image", "InputLayer", [None, 5, 5, 1], inputs=[]),
-        expected_layer("backbone", "Sequential", [None, 2], inner_w, inputs=["image"], unsupported="nested model"),
-        expected_layer("classes", "Dense", [None, 3], dense_w, inputs=["backbone"]),
+        expected_layer("backbone/inner_conv", "Conv2D", [None, 3, 3, 2], inner_w, inputs=["image"],
+                       extra={"group": "backbone"}),
+        expected_layer("backbone/inner_gap", "GlobalAveragePooling2D", [None, 2], inputs=["backbone/inner_conv"],
+                       extra={"group": "backbone"}),
+        expected_layer("classes", "Dense", [None, 3], dense_w, inputs=["backbone/inner_gap"]),
     ]
     expected = {"format": "keras-v3", "producer": "keras", "producer_version": "3.10.0", "has_architecture": True,
                 "ordered": True, "layers": expected_layers, "inputs": [{"name": "image", "shape": [None, 5, 5, 1]}],
-                "outputs": [{"name": "classes", "shape": [None, 3]}], "summary_rows": 3}
+                "outputs": [{"name": "classes", "shape": [None, 3]}], "summary_rows": 4}
     expected.update(totals(expected_layers))
     write_expected("nested_k3.keras", expected)
 

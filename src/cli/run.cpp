@@ -16,6 +16,7 @@
 #include "core/engine/engine.h"
 #include "core/formats/image.h"
 #include "core/formats/npy.h"
+#include "core/formats/bundle.h"
 #include "core/formats/registry.h"
 #include "core/inspect/class_names.h"
 #include "core/ops/tensor_ops.h"
@@ -108,10 +109,9 @@ std::vector<std::pair<std::string, std::string>> output_files(const std::vector<
 int run_run(const std::vector<std::string>& args) {
     Arguments arguments(args, {});
     arguments.allow_only({"input", "layer", "out"});
-    if (arguments.positional().size() != 1) throw UsageError("give exactly one MODEL");
+    if (arguments.positional().empty()) throw UsageError("give a MODEL (or the files of one model: model.json weights.h5, a folder, a .zip)");
     if (!arguments.has("input") || !arguments.has("out")) throw UsageError("--input and --out are required");
-    const std::string& path = arguments.positional()[0];
-    Model model = open_model_in_place(read_file_bytes_writable(path), path);
+    Model model = open_model_files(arguments.positional());
     Engine engine = Engine::build(model);
     std::map<std::string, Tensor> feeds = read_run_inputs(arguments.get_all("input"), engine);
     std::vector<std::string> names;

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "core/formats/bundle.h"
 #include "core/formats/registry.h"
 #include "core/model/summary.h"
 
@@ -11,9 +12,8 @@ namespace convscope::cli {
 int run_summary(const std::vector<std::string>& args) {
     Arguments arguments(args, {"json"});
     arguments.allow_only({"json"});
-    if (arguments.positional().size() != 1) throw UsageError("expected exactly one MODEL file");
-    const std::string& path = arguments.positional()[0];
-    Model model = open_model_in_place(read_file_bytes_writable(path), path);
+    if (arguments.positional().empty()) throw UsageError("give a MODEL (or the files of one model: model.json weights.h5, a folder, a .zip)");
+    Model model = open_model_files(arguments.positional());
     std::string text = arguments.has("json") ? model_to_json(model) + "\n" : summary_to_text(model);
     std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;

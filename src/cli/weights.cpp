@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "core/base/error.h"
 #include "core/formats/npy.h"
+#include "core/formats/bundle.h"
 #include "core/formats/registry.h"
 #include "core/formats/tflite.h"
 
@@ -48,10 +49,10 @@ std::string available_layers(const Model& model) {
 int run_weights(const std::vector<std::string>& args) {
     Arguments arguments(args, {});
     arguments.allow_only({"layer", "out"});
-    if (arguments.positional().size() != 1) throw UsageError("expected exactly one MODEL file");
+    if (arguments.positional().empty()) throw UsageError("give a MODEL (or the files of one model: model.json weights.h5, a folder, a .zip)");
     if (!arguments.has("layer")) throw UsageError("--layer NAME is required");
     const std::string& path = arguments.positional()[0];
-    Model model = open_model_in_place(read_file_bytes_writable(path), path);
+    Model model = open_model_files(arguments.positional());
     std::string layer_name = arguments.get("layer");
     const Layer* layer = model.find_layer(layer_name);
     if (!layer) {

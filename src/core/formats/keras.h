@@ -10,8 +10,23 @@
 //      weight groups matched by snake_case(class name) with counters as
 //      Keras 3 keys them, falling back to the layer name)
 //  [X] Sequential and Functional (shared layers, branches, merges, multiple
-//      inputs/outputs), Keras 1/2/3 config schemas, nested models (one
-//      Layer holding all their weights, with a note)
+//      inputs/outputs), Keras 1/2/3 config schemas
+//  [X] nested models at any depth (a Sequential/Functional/Model used as a
+//      layer, shared ones too) FLATTENED: each inner layer is a full Layer
+//      named by its path ("sequential_1/model1/Conv1") with attribute
+//      nested_group = its parent path, the outer graph rewired through the
+//      inner layers, the inner InputLayers dropped; a later call k of a
+//      shared nested model is "<name>#k/<inner>" sharing weights with
+//      "<name>/<inner>". Weights found (keras_nested.cpp):
+//        1. Keras 2 / tf.keras .h5: model_weights/<outer>/ with weight_names
+//           "<inner layer>/<var>:0", possibly with more of the path
+//           ("model1/Conv1/kernel:0"); Teachable Machine's keras_model.h5
+//           stores all of sequential_1 > model1 flat this way
+//        2. Keras 3 .keras: layers/<outer key>/layers/<inner key>/vars, keys
+//           counted per container as for the top level
+//      Nested models too large to flatten (> max_flattened_layers in all)
+//      or whose config cannot be read stay one Layer holding all their
+//      weights, with a note
 //  [X] output shape inference for common CNN layers (channels_last and
 //      channels_first)
 // Missing:
@@ -44,6 +59,12 @@ Model open_v3(const FileBytes& bytes, const std::string& file_name);
 
 // The architecture alone from a model config JSON text (no weights).
 Model model_from_config(const std::string& json_text, const std::string& where = "model config");
+
+// An architecture JSON (model.to_json(), also saved double-encoded as a
+// JSON string) with a weights file of any version (Keras 1/2 save_weights
+// .h5, a full .h5, Keras 3 / tf.keras 2.13 .weights.h5) ("keras-json+h5").
+Model open_config_with_weights(const std::string& json_text, const std::string& json_name, const FileBytes& weights,
+                               const std::string& weights_name);
 
 // keras.src.utils.naming.to_snake_case ("MaxPooling2D" -> "max_pooling2d").
 std::string snake_case(const std::string& class_name);

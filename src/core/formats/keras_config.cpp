@@ -474,36 +474,6 @@ void check_layer_count(size_t count, const std::string& where) {
     }
 }
 
-// A nested model becomes one Layer holding all its weights; its own
-// architecture is parsed only to learn its output shape.
-// The nested model's own output shape, parsed once per config entry: a
-// shared nested model called k times must not be re-parsed k times at every
-// nesting level (k^depth work on a hostile file).
-using NestedShapeCache = std::map<const Json*, Shape>;
-
-void describe_nested_model(Layer& layer, const Json& entry, const std::string& where, int depth,
-                           const std::vector<Shape>& input_shapes, NestedShapeCache& cache) {
-    layer.unsupported_reason = "nested model " + layer.type + " '" + layer.name +
-                               "': shown as one layer holding all its weights; its inner layers are not run";
-    auto cached = cache.find(&entry);
-    if (cached == cache.end()) {
-        Shape inner_output;
-        try {
-            Architecture inner = parse_architecture(entry, where, depth + 1);
-            if (!inner.model.outputs.empty()) inner_output = inner.model.outputs[0].shape;
-        } catch (const LimitError&) {
-            throw;
-        } catch (const Error&) {
-            // The note above already says the inner layers are opaque.
-        }
-        cached = cache.emplace(&entry, inner_output).first;
-    }
-    layer.output_shape = cached->second;
-    if (!layer.output_shape.empty() && !input_shapes.empty() && !input_shapes[0].empty()) {
-        layer.output_shape[0] = input_shapes[0][0];
-    }
-}
-
 std::optional<Shape> input_layer_shape(const Json& config) {
     for (const char* key : {"batch_shape", "batch_input_shape"}) {
         if (const Json* value = member(config, key)) {
@@ -577,7 +547,9 @@ Architecture parse_sequential(const Json& root, const Json& layers_json, const s
     model.layers.push_back(std::move(input));
 
     std::set<std::string> seen;
-    NestedShapeCache nested_shapes;
+    NestedCache nested_cache;
+    uint64_t budget_used = 0;
+    result.expanded_layers = 1;
     for (size_t i = first; i < layers_json.size(); ++i) {
         std::string entry_path = concat(path, "[", i, "]");
         const Json& entry = layers_json[i];
@@ -594,15 +566,24 @@ Architecture parse_sequential(const Json& root, const Json& layers_json, const s
         layer.inputs = {previous};
         layer.outputs = {name};
         std::vector<Shape> input_shapes = {previous_shape};
+        result.container_layers.push_back({name, class_name, *config_json, is_model_class(class_name)});
         if (is_model_class(class_name)) {
-            describe_nested_model(layer, entry, entry_path, depth, input_shapes, nested_shapes);
+            const NestedParse& nested = parse_nested(entry, entry_path, depth, nested_cache);
+            result.expanded_layers = saturating_add(result.expanded_layers, nested.expanded_layers);
+            if (can_flatten(nested, 1, 1, budget_used)) {
+                SplicedModel spliced = splice_nested_model(model, nested.model, name, {previous}, "");
+                previous = spliced.output_values[0];
+                previous_shape = with_batch_of(spliced.output_shapes[0], previous_shape);
+                continue;
+            }
+            describe_nested_model(layer, nested, input_shapes);
             model.warnings.push_back(layer.unsupported_reason);
         } else if (auto shape = infer_output_shape(class_name, *config_json, input_shapes)) {
             layer.output_shape = *shape;
         }
+        result.expanded_layers = saturating_add(result.expanded_layers, 1);
         previous = name;
         previous_shape = layer.output_shape;
-        result.container_layers.push_back({name, class_name, *config_json, is_model_class(class_name)});
         model.layers.push_back(std::move(layer));
     }
     model.outputs.push_back({previous, previous_shape, DType::f32});
@@ -785,9 +766,33 @@ Architecture parse_functional(const Json& root, const std::string& path, int dep
         }
     }
 
-    NestedShapeCache nested_shapes;
+    NestedCache nested_cache;
+    uint64_t budget_used = 0;
+    std::map<size_t, bool> flatten_entry;            // nested entries: flattened or opaque
+    std::map<size_t, SplicedModel> flattened_calls;  // call -> the values its inner outputs became
     std::vector<Shape> call_shapes(calls.size());
     std::vector<size_t> layer_of_call(calls.size(), 0);
+    // The outer value a reference reads and its shape; registers the value
+    // as an output of the producing layer.
+    auto connect = [&](const TensorRef& ref, const std::string& where) -> std::pair<std::string, Shape> {
+        size_t producer = resolve(ref, where);
+        auto spliced = flattened_calls.find(producer);
+        if (spliced != flattened_calls.end()) {
+            size_t tensor = static_cast<size_t>(ref.tensor);
+            if (tensor >= spliced->second.output_values.size()) {
+                throw_format_error(where, ": refers to output ", ref.tensor, " of nested model '", ref.layer, "', which has ",
+                                   spliced->second.output_values.size());
+            }
+            return {spliced->second.output_values[tensor], spliced->second.output_shapes[tensor]};
+        }
+        std::string value = value_name(ref.layer, ref.node, ref.tensor);
+        Layer& producer_layer = model.layers[layer_of_call[producer]];
+        if (std::find(producer_layer.outputs.begin(), producer_layer.outputs.end(), value) == producer_layer.outputs.end()) {
+            producer_layer.outputs.push_back(value);
+        }
+        return {value, ref.tensor == 0 ? call_shapes[producer] : Shape{}};
+    };
+    result.expanded_layers = 0;
     for (size_t c : order) {
         const CallNode& call = calls[c];
         const Entry& entry = entries[call.entry];
@@ -796,23 +801,37 @@ Architecture parse_functional(const Json& root, const std::string& path, int dep
         layer.outputs = {layer.name};
         std::vector<Shape> input_shapes;
         for (const TensorRef& ref : call.inputs) {
-            size_t producer = resolve(ref, call.path);
-            std::string value = value_name(ref.layer, ref.node, ref.tensor);
+            auto [value, shape] = connect(ref, call.path);
             layer.inputs.push_back(value);
-            Layer& producer_layer = model.layers[layer_of_call[producer]];
-            if (std::find(producer_layer.outputs.begin(), producer_layer.outputs.end(), value) == producer_layer.outputs.end()) {
-                producer_layer.outputs.push_back(value);
-            }
-            input_shapes.push_back(ref.tensor == 0 ? call_shapes[producer] : Shape{});
+            input_shapes.push_back(shape);
         }
         if (entry.class_name == "InputLayer") {
             layer.output_shape = input_layer_shape(*entry.config).value_or(Shape{});
         } else if (is_model_class(entry.class_name)) {
-            describe_nested_model(layer, (*layers_json)[call.entry], call.path, depth, input_shapes, nested_shapes);
+            const NestedParse& nested = parse_nested((*layers_json)[call.entry], call.path, depth, nested_cache);
+            auto decided = flatten_entry.find(call.entry);
+            if (decided == flatten_entry.end()) {
+                result.expanded_layers = saturating_add(result.expanded_layers,
+                                                        saturating_mul(nested.expanded_layers, entry.node_count));
+                bool flatten = can_flatten(nested, entry.node_count, call.inputs.size(), budget_used);
+                decided = flatten_entry.emplace(call.entry, flatten).first;
+            }
+            if (decided->second) {
+                SplicedModel spliced = splice_nested_model(model, nested.model, layer.name, layer.inputs,
+                                                           call.node_index > 0 ? entry.name : "");
+                for (Shape& shape : spliced.output_shapes) {
+                    shape = with_batch_of(shape, input_shapes.empty() ? Shape{} : input_shapes[0]);
+                }
+                call_shapes[c] = spliced.output_shapes[0];
+                flattened_calls.emplace(c, std::move(spliced));
+                continue;
+            }
+            describe_nested_model(layer, nested, input_shapes);
             if (call.node_index == 0) model.warnings.push_back(layer.unsupported_reason);
         } else if (auto shape = infer_output_shape(entry.class_name, *entry.config, input_shapes)) {
             layer.output_shape = *shape;
         }
+        if (!is_model_class(entry.class_name)) result.expanded_layers = saturating_add(result.expanded_layers, 1);
         call_shapes[c] = layer.output_shape;
         layer_of_call[c] = model.layers.size();
         model.layers.push_back(std::move(layer));
@@ -824,9 +843,10 @@ Architecture parse_functional(const Json& root, const std::string& path, int dep
         std::vector<TensorRef> refs;
         collect_endpoint_refs(*value, 0, concat(path, ".config.", key), refs);
         for (const TensorRef& ref : refs) {
-            size_t c = resolve(ref, concat(path, ".config.", key));
-            out.push_back({value_name(ref.layer, ref.node, ref.tensor), ref.tensor == 0 ? call_shapes[c] : Shape{},
-                           json_dtype(*entries[calls[c].entry].config)});
+            std::string where = concat(path, ".config.", key);
+            size_t c = resolve(ref, where);
+            auto [name, shape] = connect(ref, where);
+            out.push_back({name, shape, json_dtype(*entries[calls[c].entry].config)});
         }
     };
     endpoints("input_layers", model.inputs);

@@ -91,34 +91,6 @@ std::string joined(const std::vector<std::string>& items, size_t limit = 12) {
     return out.empty() ? "nothing" : out;
 }
 
-// Attaches /model_weights/<layer> (or the root for save_weights files) to
-// the layers of the architecture, by name.
-void attach_h5_weights(Model& model, const hdf5::Object& weights_group) {
-    std::vector<std::string> layer_names = string_list_attribute(weights_group, "layer_names");
-    std::unordered_map<std::string, size_t> index_by_name = layer_indices(model);
-    for (const std::string& layer_name : layer_names) {
-        std::optional<hdf5::Object> group = weights_group.find(layer_name);
-        if (!group || !group->is_group()) {
-            throw_format_error("HDF5 group ", weights_group.path(), ": layer_names lists '", layer_name,
-                               "' but there is no group ", weights_group.path(), "/", layer_name);
-        }
-        std::vector<Weight> weights = read_named_weights(*group);
-        auto found = index_by_name.find(layer_name);
-        int index = found == index_by_name.end() ? -1 : static_cast<int>(found->second);
-        if (index >= 0) {
-            model.layers[static_cast<size_t>(index)].weights = std::move(weights);
-            continue;
-        }
-        if (weights.empty()) continue;
-        Layer orphan;
-        orphan.name = layer_name;
-        orphan.weights = std::move(weights);
-        orphan.unsupported_reason = "weights without a layer in the model config";
-        model.warnings.push_back("the file has weights for layer '" + layer_name + "', which the model config does not list");
-        model.layers.push_back(std::move(orphan));
-    }
-}
-
 void read_version_attributes(Model& model, const hdf5::Object& root, const std::optional<hdf5::Object>& weights) {
     std::optional<std::string> version = string_attribute(root, "keras_version");
     std::optional<std::string> backend = string_attribute(root, "backend");
@@ -143,6 +115,40 @@ Model weights_only_model(ModelFormat format) {
 }
 
 }  // namespace
+
+// Attaches /model_weights/<layer> (or the root for save_weights files) to
+// the layers of the architecture, by name.
+void attach_h5_weights(Model& model, const hdf5::Object& weights_group) {
+    std::vector<std::string> layer_names = string_list_attribute(weights_group, "layer_names");
+    std::unordered_map<std::string, size_t> index_by_name = layer_indices(model);
+    for (const std::string& layer_name : layer_names) {
+        std::optional<hdf5::Object> group = weights_group.find(layer_name);
+        if (!group || !group->is_group()) {
+            throw_format_error("HDF5 group ", weights_group.path(), ": layer_names lists '", layer_name,
+                               "' but there is no group ", weights_group.path(), "/", layer_name);
+        }
+        std::vector<Weight> weights = read_named_weights(*group);
+        auto found = index_by_name.find(layer_name);
+        int index = found == index_by_name.end() ? -1 : static_cast<int>(found->second);
+        if (index >= 0) {
+            model.layers[static_cast<size_t>(index)].weights = std::move(weights);
+            continue;
+        }
+        if (weights.empty()) continue;
+        if (has_flattened_group(model, layer_name)) {
+            weights = attach_nested_weights(model, layer_name, std::move(weights));
+            if (weights.empty()) continue;
+            model.warnings.push_back("nested model '" + layer_name + "': " + std::to_string(weights.size()) +
+                                     " weight(s) match none of its layers (first: " + weights.front().name + ")");
+        }
+        Layer orphan;
+        orphan.name = layer_name;
+        orphan.weights = std::move(weights);
+        orphan.unsupported_reason = "weights without a layer in the model config";
+        model.warnings.push_back("the file has weights for layer '" + layer_name + "', which the model config does not list");
+        model.layers.push_back(std::move(orphan));
+    }
+}
 
 Model open_h5(const FileBytes& bytes, const std::string& file_name) {
     hdf5::File file = hdf5::File::open(bytes);
@@ -190,6 +196,16 @@ Model open_h5(const FileBytes& bytes, const std::string& file_name) {
     }
 
     std::optional<hdf5::Object> layers_group = root.find("layers");
+    if (!layers_group) layers_group = root.find("_layer_checkpoint_dependencies");  // tf.keras 2.13-2.15
+    bool backslashed = false;
+    for (const std::string& child : root.children()) backslashed |= child.rfind("layers\\", 0) == 0;
+    if (!layers_group && backslashed) {  // Keras 3 saved on Windows: groups "layers\\conv2d"
+        Model model = weights_only_model("keras-weights-h5");
+        model.file_bytes = bytes;
+        model.producer = "keras";
+        model.layers = weight_layers_by_path(root, "no architecture in a weights-only file");
+        return model;
+    }
     if (layers_group && layers_group->is_group()) {  // Keras 3 model.weights.h5
         Model model = weights_only_model(ModelFormat::keras_weights_h5);
         model.file_bytes = bytes;
@@ -220,6 +236,29 @@ namespace {
 // the groups it visits.
 constexpr uint64_t max_keras3_groups_per_layer = 100000;
 
+// A vars group's datasets 0, 1, ... in numeric order.
+std::vector<Weight> read_vars_group(const hdf5::Object& vars, const std::string& weight_prefix,
+                                    const std::vector<std::string>& names) {
+    std::vector<Weight> weights;
+    std::vector<std::string> indices = vars.children();
+    for (const std::string& index : indices) {
+        if (index.empty() || index.size() > 9 || !std::all_of(index.begin(), index.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            throw_format_error("HDF5 group ", vars.path(), ": expected variables named 0, 1, ..., found '", index, "'");
+        }
+    }
+    std::sort(indices.begin(), indices.end(), [](const std::string& a, const std::string& b) {
+        return std::stoul(a) < std::stoul(b);
+    });
+    bool use_names = names.size() == indices.size();
+    for (size_t i = 0; i < indices.size(); ++i) {
+        hdf5::Object dataset = vars.child(indices[i]);
+        if (!dataset.is_dataset()) throw_format_error("HDF5 object ", dataset.path(), ": expected a dataset");
+        std::string name = use_names ? weight_prefix + "/" + names[i] : weight_prefix + "/vars/" + indices[i];
+        weights.push_back({name, dataset.read()});
+    }
+    return weights;
+}
+
 std::vector<Weight> read_keras3_variables_bounded(const hdf5::Object& group, const std::string& weight_prefix,
                                                   const std::vector<std::string>& names, int depth,
                                                   uint64_t& visited) {
@@ -232,24 +271,7 @@ std::vector<Weight> read_keras3_variables_bounded(const hdf5::Object& group, con
     }
     std::vector<Weight> weights;
     std::optional<hdf5::Object> vars = group.find("vars");
-    if (vars && vars->is_group()) {
-        std::vector<std::string> indices = vars->children();
-        for (const std::string& index : indices) {
-            if (index.empty() || index.size() > 9 || !std::all_of(index.begin(), index.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-                throw_format_error("HDF5 group ", vars->path(), ": expected variables named 0, 1, ..., found '", index, "'");
-            }
-        }
-        std::sort(indices.begin(), indices.end(), [](const std::string& a, const std::string& b) {
-            return std::stoul(a) < std::stoul(b);
-        });
-        bool use_names = names.size() == indices.size();
-        for (size_t i = 0; i < indices.size(); ++i) {
-            hdf5::Object dataset = vars->child(indices[i]);
-            if (!dataset.is_dataset()) throw_format_error("HDF5 object ", dataset.path(), ": expected a dataset");
-            std::string name = use_names ? weight_prefix + "/" + names[i] : weight_prefix + "/vars/" + indices[i];
-            weights.push_back({name, dataset.read()});
-        }
-    }
+    if (vars && vars->is_group()) weights = read_vars_group(*vars, weight_prefix, names);
     for (const std::string& child : group.children()) {
         if (child == "vars") continue;
         hdf5::Object sub = group.child(child);
@@ -260,12 +282,140 @@ std::vector<Weight> read_keras3_variables_bounded(const hdf5::Object& group, con
     return weights;
 }
 
+// The Keras class a container key names: keys are snake_case(class name)
+// with an optional "_<k>" counter ("conv2d_3" -> Conv2D); empty for keys
+// that are attribute names of a subclassed model ("encoder").
+std::string class_of_key(const std::string& key) {
+    static const char* const classes[] = {"Conv1D", "Conv2D", "Conv3D", "DepthwiseConv1D", "DepthwiseConv2D",
+                                          "SeparableConv1D", "SeparableConv2D", "Conv1DTranspose", "Conv2DTranspose",
+                                          "Conv3DTranspose", "Dense", "BatchNormalization", "LayerNormalization",
+                                          "GroupNormalization", "Embedding", "PReLU"};
+    std::string base = key;
+    size_t underscore = key.rfind('_');
+    if (underscore != std::string::npos && underscore + 1 < key.size() &&
+        std::all_of(key.begin() + static_cast<long>(underscore) + 1, key.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        base = key.substr(0, underscore);
+    }
+    for (const char* name : classes) {
+        if (snake_case(name) == base) return name;
+    }
+    return "";
+}
+
+bool is_container_segment(const std::string& part) {
+    return part == "layers" || part == "_layer_checkpoint_dependencies";
+}
+
+void collect_weight_layers(const hdf5::Object& group, const std::vector<std::string>& parts, const std::string& reason,
+                           int depth, uint64_t& visited, std::vector<Layer>& out) {
+    if (depth > limits::max_nesting_depth) {
+        throw_limit_error("HDF5 group ", group.path(), ": nested deeper than ", limits::max_nesting_depth, " levels");
+    }
+    if (++visited > max_keras3_groups_per_layer || out.size() > limits::max_layers) {
+        throw_limit_error("HDF5 group ", group.path(), ": more than ", max_keras3_groups_per_layer, " groups");
+    }
+    std::string name, parent;
+    for (const std::string& part : parts) {
+        if (is_container_segment(part)) continue;
+        parent = name;
+        name += (name.empty() ? "" : "/") + part;
+    }
+    std::optional<hdf5::Object> vars = group.find("vars");
+    if (vars && vars->is_group() && !vars->children().empty() && !name.empty()) {
+        Layer layer;
+        layer.name = name;
+        layer.type = class_of_key(parts.back());
+        std::vector<std::string> names = layer.type.empty() ? std::vector<std::string>{} : variable_names(layer.type, Json::object());
+        size_t count = vars->children().size();
+        // A conv or Dense without bias has one variable fewer.
+        if (names.size() == count + 1 && names.back() == "bias") names.pop_back();
+        layer.weights = read_vars_group(*vars, name, names);
+        // An attribute-named group ("conv1") holding a 4-D kernel and its
+        // bias is a Conv2D: naming them lets the kernel views show it.
+        const std::vector<Weight>& w = layer.weights;
+        if (layer.type.empty() && !w.empty() && w.size() <= 2 && w[0].tensor.rank() == 4 &&
+            (w.size() == 1 || (w[1].tensor.rank() == 1 && w[1].tensor.shape()[0] == w[0].tensor.shape()[3]))) {
+            layer.type = "Conv2D";
+            layer.weights[0].name = name + "/kernel";
+            if (w.size() == 2) layer.weights[1].name = name + "/bias";
+        }
+        layer.unsupported_reason = reason;
+        if (!parent.empty()) layer.attributes[nested_group_attribute] = parent;
+        out.push_back(std::move(layer));
+    }
+    for (const std::string& child : group.children()) {
+        if (child == "vars") continue;
+        hdf5::Object sub = group.child(child);
+        if (!sub.is_group()) continue;
+        std::vector<std::string> sub_parts = parts;
+        // Keras 3 on Windows: one group "layers\\conv2d" for layers/conv2d.
+        size_t start = 0;
+        while (true) {
+            size_t slash = child.find('\\', start);
+            sub_parts.push_back(child.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+            if (slash == std::string::npos) break;
+            start = slash + 1;
+        }
+        collect_weight_layers(sub, sub_parts, reason, depth + 1, visited, out);
+    }
+}
+
 }  // namespace
 
 std::vector<Weight> read_keras3_variables(const hdf5::Object& group, const std::string& weight_prefix,
                                           const std::vector<std::string>& names, int depth) {
     uint64_t visited = 0;
     return read_keras3_variables_bounded(group, weight_prefix, names, depth, visited);
+}
+
+}  // namespace convscope::keras
+
+namespace convscope::keras {
+
+std::vector<Layer> weight_layers_by_path(const hdf5::Object& root, const std::string& reason) {
+    std::vector<Layer> layers;
+    uint64_t visited = 0;
+    for (const std::string& child : root.children()) {
+        // Optimizer and metric state is training state, not the model's weights.
+        if (child == "optimizer" || child == "metrics" || child == "vars") continue;
+        hdf5::Object group = root.child(child);
+        if (group.is_group()) collect_weight_layers(group, {child}, reason, 1, visited, layers);
+    }
+    return layers;
+}
+
+}  // namespace convscope::keras
+
+namespace convscope::keras {
+
+Model open_config_with_weights(const std::string& json_text, const std::string& json_name, const FileBytes& weights,
+                               const std::string& weights_name) {
+    Json config = parse_json_text(json_text, json_name);
+    // model.to_json() saved with json.dump(): a JSON string holding the JSON.
+    if (config.is_string()) config = parse_json_text(config.get<std::string>(), json_name + " (a JSON string)");
+    Architecture architecture = parse_architecture(config, json_name);
+    Model model = std::move(architecture.model);
+    model.format = "keras-json+h5";
+    model.file_bytes = weights;
+    if (const Json* version = config.is_object() && config.contains("keras_version") ? &config["keras_version"] : nullptr;
+        version && version->is_string()) {
+        set_producer(model, version->get<std::string>());
+        model.metadata["keras_version"] = version->get<std::string>();
+    } else {
+        model.producer = "keras";
+    }
+    hdf5::File file = hdf5::File::open(weights);
+    hdf5::Object root = file.root();
+    if (has_string_list(root, "layer_names")) {
+        attach_h5_weights(model, root);
+    } else if (std::optional<hdf5::Object> model_weights = root.find("model_weights")) {
+        attach_h5_weights(model, *model_weights);  // a full .h5 given as the weights
+    } else if (root.find("layers") || root.find("_layer_checkpoint_dependencies") || !root.children().empty()) {
+        attach_keras3_weights(model, architecture.container_layers, root);
+    }
+    model.metadata["architecture_file"] = json_name;
+    model.metadata["weights_file"] = weights_name;
+    return model;
 }
 
 }  // namespace convscope::keras

@@ -9,6 +9,7 @@
 // Sequential's list without its InputLayer), and fall back to the layer
 // name when no such group exists (files from writers that key by name).
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -34,48 +35,158 @@ bool looks_like_keras_v3(ByteSpan bytes) {
 
 namespace {
 
-void attach_keras3_weights(Model& model, const std::vector<ContainerLayer>& container, const hdf5::Object& root) {
-    std::optional<hdf5::Object> layers_group = root.find("layers");
-    if (!layers_group || !layers_group->is_group()) {
-        model.warnings.push_back("model.weights.h5 has no layers/ group: no weights loaded");
-        return;
-    }
-    std::map<std::string, int> counters;
-    std::set<std::string> used_groups;
-    std::unordered_map<std::string, size_t> index_by_name = layer_indices(model);
-    for (const ContainerLayer& entry : container) {
-        std::string key = snake_case(entry.class_name);
-        auto [counter, inserted] = counters.emplace(key, 0);
-        if (!inserted) key += "_" + std::to_string(++counter->second);
+// Groups by "/"-joined path however the writer spelled them: nested HDF5
+// groups, or one root group whose name joins the parts with backslashes
+// ("layers\conv2d"), as Keras 3 wrote on Windows before file_utils.join
+// normalised the separator.
+class StoreView {
+public:
+    explicit StoreView(const hdf5::Object& root) : root_(root), root_children_(root.children()) {}
 
-        std::optional<hdf5::Object> group = layers_group->find(key);
-        if (!group) {
-            group = layers_group->find(entry.name);
-            if (group && used_groups.count(group->path())) group.reset();
+    std::optional<hdf5::Object> find(const std::string& path) const {
+        if (std::optional<hdf5::Object> nested = root_.find(path)) return nested;
+        std::string joined = backslashed(path);
+        if (std::find(root_children_.begin(), root_children_.end(), joined) != root_children_.end()) {
+            return root_.child(joined);
         }
-        auto found = index_by_name.find(entry.name);
-        int index = found == index_by_name.end() ? -1 : static_cast<int>(found->second);
-        if (!group || !group->is_group() || index < 0) continue;
-        used_groups.insert(group->path());
+        return std::nullopt;
+    }
+
+    // The keys one level below `path`, in file order.
+    std::vector<std::string> children(const std::string& path) const {
+        std::optional<hdf5::Object> nested = root_.find(path);
+        if (nested && nested->is_group()) return nested->children();
+        std::vector<std::string> keys;
+        std::string prefix = backslashed(path) + "\\";
+        for (const std::string& child : root_children_) {
+            if (child.compare(0, prefix.size(), prefix) != 0) continue;
+            std::string rest = child.substr(prefix.size());
+            std::string key = rest.substr(0, rest.find('\\'));
+            if (!key.empty() && std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+        }
+        return keys;
+    }
+
+    bool has(const std::string& path) const { return find(path).has_value() || !children(path).empty(); }
+
+private:
+    static std::string backslashed(std::string path) {
+        std::replace(path.begin(), path.end(), '/', '\\');
+        return path;
+    }
+    hdf5::Object root_;
+    std::vector<std::string> root_children_;
+};
+
+// tf.keras 2.13-2.15 saved a model's layers under
+// _layer_checkpoint_dependencies, a dict listing every layer with weights
+// twice ("layer_with_weights-k" and "layer-i"); the snake_case counter
+// counts both entries but only the first makes a group, so the keys skip
+// numbers (conv2d, conv2d_2). Keras 3 saves under layers/ with every
+// number used.
+const char* const checkpoint_container = "_layer_checkpoint_dependencies";
+
+std::string container_under(const StoreView& store, const std::string& object_path) {
+    std::string checkpoint = object_path.empty() ? checkpoint_container : object_path + "/" + checkpoint_container;
+    if (store.has(checkpoint)) return checkpoint;
+    return object_path.empty() ? "layers" : object_path + "/layers";
+}
+
+// The counter suffix of `key` for class key `base` ("conv2d_2" -> 2,
+// "conv2d" -> 0), or -1 when the key belongs to another class.
+long key_number(const std::string& key, const std::string& base) {
+    if (key == base) return 0;
+    if (key.size() <= base.size() + 1 || key.compare(0, base.size() + 1, base + "_") != 0) return -1;
+    std::string digits = key.substr(base.size() + 1);
+    if (digits.size() > 9 || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) return -1;
+    return std::stol(digits);
+}
+
+struct AttachState {
+    const StoreView& store;
+    const std::unordered_map<std::string, size_t>& index_by_name;
+    std::set<std::string> used_paths;
+};
+
+// One container's entries (a model's layer list) against its group;
+// nested models that were flattened recurse with their names prefixed.
+void attach_keras3_container(Model& model, const std::vector<ContainerLayer>& container, const std::string& container_path,
+                             const std::string& prefix, AttachState& state, int depth) {
+    if (depth > limits::max_nesting_depth) {
+        throw_limit_error("HDF5 group ", container_path, ": models nested deeper than ", limits::max_nesting_depth);
+    }
+    bool checkpoint_layout = container_path.size() >= std::strlen(checkpoint_container) &&
+                             container_path.compare(container_path.size() - std::strlen(checkpoint_container),
+                                                    std::string::npos, checkpoint_container) == 0;
+    std::vector<std::string> existing = state.store.children(container_path);
+    std::map<std::string, int> counters;
+    for (const ContainerLayer& entry : container) {
+        std::string base = snake_case(entry.class_name);
+        std::string key = base;
+        if (checkpoint_layout) {
+            // The next unused key of this class in counter order.
+            long best = -1;
+            for (const std::string& candidate : existing) {
+                long number = key_number(candidate, base);
+                if (number < 0 || state.used_paths.count(container_path + "/" + candidate)) continue;
+                if (best < 0 || number < best) {
+                    best = number;
+                    key = candidate;
+                }
+            }
+        } else {
+            auto [counter, inserted] = counters.emplace(base, 0);
+            if (!inserted) key += "_" + std::to_string(++counter->second);
+        }
+        std::string path = container_path + "/" + key;
+        std::optional<hdf5::Object> group = state.used_paths.count(path) ? std::nullopt : state.store.find(path);
+        if (!group) {
+            path = container_path + "/" + entry.name;
+            group = state.used_paths.count(path) ? std::nullopt : state.store.find(path);
+        }
+        std::string full_name = prefix + entry.name;
+        auto found = state.index_by_name.find(full_name);
+        if (!group || !group->is_group()) continue;
+        if (found == state.index_by_name.end() && entry.is_model && has_flattened_group(model, full_name)) {
+            state.used_paths.insert(path);
+            attach_keras3_container(model, nested_container(entry), container_under(state.store, path), full_name + "/",
+                                    state, depth + 1);
+            continue;
+        }
+        if (found == state.index_by_name.end()) continue;
+        state.used_paths.insert(path);
         std::vector<std::string> names = variable_names(entry.class_name, entry.config);
-        Layer& layer = model.layers[static_cast<size_t>(index)];
-        layer.weights = read_keras3_variables(*group, entry.name, names, 0);
+        Layer& layer = model.layers[found->second];
+        layer.weights = read_keras3_variables(*group, full_name, names, 0);
         if (!names.empty() && layer.weights.size() != names.size()) {
-            model.warnings.push_back("layer '" + entry.name + "' (" + entry.class_name + ") has " +
+            model.warnings.push_back("layer '" + full_name + "' (" + entry.class_name + ") has " +
                                      std::to_string(layer.weights.size()) + " variables in " + group->path() +
                                      ", Keras defines " + std::to_string(names.size()));
-        }
-    }
-    for (const std::string& key : layers_group->children()) {
-        hdf5::Object group = layers_group->child(key);
-        if (used_groups.count(group.path())) continue;
-        if (!read_keras3_variables(group, key, {}, 0).empty()) {
-            model.warnings.push_back("weights in " + group.path() + " match no layer of config.json; not loaded");
         }
     }
 }
 
 }  // namespace
+
+void attach_keras3_weights(Model& model, const std::vector<ContainerLayer>& container, const hdf5::Object& root) {
+    StoreView store(root);
+    std::string top = container_under(store, "");
+    if (!store.has(top)) {
+        model.warnings.push_back("model.weights.h5 has no layers/ group: no weights loaded");
+        return;
+    }
+    std::unordered_map<std::string, size_t> index_by_name = layer_indices(model);
+    AttachState state{store, index_by_name, {}};
+    attach_keras3_container(model, container, top, "", state, 0);
+    for (const std::string& key : store.children(top)) {
+        std::string path = top + "/" + key;
+        if (state.used_paths.count(path)) continue;
+        std::optional<hdf5::Object> group = store.find(path);
+        if (group && group->is_group() && !read_keras3_variables(*group, key, {}, 0).empty()) {
+            model.warnings.push_back("weights in " + path + " match no layer of config.json; not loaded");
+        }
+    }
+}
 
 Model open_v3(const FileBytes& bytes, const std::string& file_name) {
     ZipArchive archive = ZipArchive::open(bytes, file_name);
@@ -97,7 +208,8 @@ Model open_v3(const FileBytes& bytes, const std::string& file_name) {
         container = std::move(architecture.container_layers);
     } catch (const UnsupportedError& error) {
         model.has_architecture = false;
-        model.warnings.push_back(error.what());
+        model.warnings.push_back(std::string("architecture not stored: ") + error.what() +
+                                 "; every weight array is shown, grouped by its path");
     }
     model.format = ModelFormat::keras_v3;
     model.producer = "keras";
@@ -122,14 +234,8 @@ Model open_v3(const FileBytes& bytes, const std::string& file_name) {
     hdf5::Object root = weights_file.root();
     if (model.has_architecture) {
         attach_keras3_weights(model, container, root);
-    } else if (std::optional<hdf5::Object> layers_group = root.find("layers")) {
-        for (const std::string& key : layers_group->children()) {
-            Layer layer;
-            layer.name = key;
-            layer.weights = read_keras3_variables(layers_group->child(key), key, {}, 0);
-            layer.unsupported_reason = "no architecture: the model is a subclassed model";
-            model.layers.push_back(std::move(layer));
-        }
+    } else {
+        model.layers = weight_layers_by_path(root, "no architecture: the model is a subclassed model");
     }
     return model;
 }

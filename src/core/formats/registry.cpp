@@ -10,6 +10,7 @@
 #include "core/formats/tflite.h"
 #include "core/formats/pytorch.h"
 #include "core/formats/safetensors.h"
+#include "core/formats/tfjs_layers.h"
 
 namespace convscope {
 
@@ -19,6 +20,7 @@ const std::vector<FormatReader>& model_formats() {
     static const std::vector<FormatReader> formats = {
         {"keras-v3", "Keras 3 (.keras)", ".keras", keras::looks_like_keras_v3, keras::open_v3, nullptr},
         {"keras-h5", "Keras HDF5 (.h5)", ".h5 .hdf5", hdf5::is_hdf5, keras::open_h5, nullptr},
+        {"tfjs-layers", "TensorFlow.js layers (model.json)", ".json", tfjs::looks_like_layers_model_bytes, tfjs::open_model_json, nullptr},
         {"onnx", "ONNX (.onnx)", ".onnx", looks_like_onnx, open_onnx, open_onnx_in_place},
         {"tflite", "TensorFlow Lite (.tflite)", ".tflite", looks_like_tflite, open_tflite, nullptr},
         {"pytorch", "PyTorch (.pt .pth .bin, TorchScript)", ".pt .pth .bin", looks_like_pytorch, open_pytorch, nullptr},

@@ -111,6 +111,7 @@ void check_against_expected(const std::string& file) {
             CHECK(layer->unsupported_reason.empty());
         }
         if (want.contains("implicit")) CHECK(layer->attribute_int("implicit", 0) == 1);
+        if (want.contains("group")) CHECK(layer->attribute_string("nested_group", "") == want["group"].get<std::string>());
         if (want.contains("attributes")) {
             for (auto it = want["attributes"].begin(); it != want["attributes"].end(); ++it) {
                 check_attribute(*layer, it.key(), it.value());
