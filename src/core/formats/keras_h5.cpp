@@ -200,7 +200,7 @@ Model open_h5(const FileBytes& bytes, const std::string& file_name) {
     bool backslashed = false;
     for (const std::string& child : root.children()) backslashed |= child.rfind("layers\\", 0) == 0;
     if (!layers_group && backslashed) {  // Keras 3 saved on Windows: groups "layers\\conv2d"
-        Model model = weights_only_model("keras-weights-h5");
+        Model model = weights_only_model(ModelFormat::keras_weights_h5);
         model.file_bytes = bytes;
         model.producer = "keras";
         model.layers = weight_layers_by_path(root, "no architecture in a weights-only file");
@@ -395,7 +395,7 @@ Model open_config_with_weights(const std::string& json_text, const std::string& 
     if (config.is_string()) config = parse_json_text(config.get<std::string>(), json_name + " (a JSON string)");
     Architecture architecture = parse_architecture(config, json_name);
     Model model = std::move(architecture.model);
-    model.format = "keras-json+h5";
+    model.format = ModelFormat::keras_json;
     model.file_bytes = weights;
     if (const Json* version = config.is_object() && config.contains("keras_version") ? &config["keras_version"] : nullptr;
         version && version->is_string()) {

@@ -163,7 +163,7 @@ Model open_layers_model(const std::string& json_text, const std::string& file_na
     const Json* config = member(*topology, "model_config");
     if (!config) config = topology;
     Model model = keras::parse_architecture(*config, file_name + ": modelTopology").model;
-    model.format = "tfjs-layers";
+    model.format = ModelFormat::tfjs_layers;
     std::string version = text_member(*topology, "keras_version");
     if (!version.empty()) {
         model.metadata["keras_version"] = version;

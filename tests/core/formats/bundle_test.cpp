@@ -62,7 +62,7 @@ TEST_CASE("bundle: model.to_json() + save_weights .h5, plain and double-encoded"
         INFO(json);
         Model model = open_model_bundle({file(json), file("json_h5/weights.h5")});
         CHECK(model.has_architecture);
-        CHECK(model.format == "keras-json+h5");
+        CHECK(model.format == ModelFormat::keras_json);
         CHECK_THAT(model.metadata["bundle"], Catch::Contains("architecture from model") &&
                                                  Catch::Contains("weights from weights.h5"));
         CHECK(model.find_layer("conv2d")->weights.size() == 2);
@@ -76,7 +76,7 @@ TEST_CASE("bundle: model.to_json() + save_weights .h5, plain and double-encoded"
 TEST_CASE("bundle: TensorFlow.js layers model in two shards", "[bundle][tfjs]") {
     Model model = open_model_bundle({file("tfjs/model.json"), file("tfjs/group1-shard1of2.bin"),
                                      file("tfjs/group1-shard2of2.bin")});
-    CHECK(model.format == "tfjs-layers");
+    CHECK(model.format == ModelFormat::tfjs_layers);
     CHECK(model.metadata["tfjs_convertedBy"] == "TensorFlow.js Converter v3.18.0");
     require_runs(model, "tfjs", "logits");
     CHECK_THAT(error_of([] { open_model_bundle({file("tfjs/model.json"), file("tfjs/group1-shard1of2.bin")}); }),
@@ -93,7 +93,7 @@ TEST_CASE("bundle: Teachable Machine's tfjs export (nested, flat weight names) r
 
 TEST_CASE("bundle: Teachable Machine converted_keras.zip gives the model and its class names", "[bundle][keras]") {
     Model model = open_model_bundle({file("converted_keras.zip")});
-    CHECK(model.format == "keras-h5");
+    CHECK(model.format == ModelFormat::keras_h5);
     CHECK(model.metadata["class_names"] == "cat\ndog\nbird");
     CHECK_THAT(model.metadata["bundle"], Catch::Contains("class names from labels.txt"));
     REQUIRE(model.find_layer("sequential_1/model1/out_relu") != nullptr);
@@ -101,14 +101,14 @@ TEST_CASE("bundle: Teachable Machine converted_keras.zip gives the model and its
     Model again = open_model_files({layouts + "converted_keras.zip"});
     CHECK(again.metadata["class_names"] == model.metadata["class_names"]);
     Model folder = open_model_files({layouts + "tfjs"});
-    CHECK(folder.format == "tfjs-layers");
+    CHECK(folder.format == ModelFormat::tfjs_layers);
     Model pair = open_model_files({layouts + "json_h5/model.json", layouts + "json_h5/weights.h5"});
-    CHECK(pair.format == "keras-json+h5");
+    CHECK(pair.format == ModelFormat::keras_json);
 }
 
 TEST_CASE("registry: model.json alone opens its architecture and names the shards not given", "[bundle][tfjs]") {
     Model model = open_model(read_file_bytes(layouts + "tfjs/model.json"), "model.json");
-    CHECK(model.format == "tfjs-layers");
+    CHECK(model.format == ModelFormat::tfjs_layers);
     CHECK(model.has_architecture);
     REQUIRE(model.find_layer("logits") != nullptr);
     CHECK(model.find_layer("logits")->weights.empty());
