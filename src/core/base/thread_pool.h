@@ -4,8 +4,10 @@
 // starts threads unless the CLI, the app or the JS API asks). parallel_for
 // splits [0, count) into at most thread_count() contiguous chunks, the same
 // way for the same (count, threads, grain) every time: chunk i is
-// [count * i / chunks, count * (i + 1) / chunks). The calling thread runs
-// chunk 0, worker i runs chunk i, and parallel_for returns when all are done.
+// [count * i / chunks, count * (i + 1) / chunks). The calling thread and the
+// workers claim chunks until none is left (on a loaded machine the caller
+// runs the chunks of a worker not yet scheduled), and parallel_for returns
+// when all are done.
 //
 // Kernels split only over independent outputs (never a reduction), so every
 // output element is computed by one thread in the same order as with one
@@ -32,9 +34,10 @@ namespace convscope {
 // The most threads this build can use (the calling thread included).
 int max_thread_count();
 
-// Sets the pool's size (clamped to [1, max_thread_count()]) and returns the
-// size in effect. Workers of the old size are joined first; must not be
-// called from inside a parallel_for.
+// Sets the thread count (clamped to [1, max_thread_count()]) and returns the
+// count in effect. The pool only grows (more threads than it has: it is
+// rebuilt; fewer: its extra workers idle); must not be called from inside a
+// parallel_for.
 int set_thread_count(int threads);
 int thread_count();
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -60,18 +61,29 @@ TEST_CASE("thread_pool: chunks cover the range once, split the same way every ti
     REQUIRE(recorded_chunks(2, 1) == std::vector<std::pair<int64_t, int64_t>>{{0, 1}, {1, 2}});
 }
 
-TEST_CASE("thread_pool: chunks run on several threads, the caller runs the first", "[base][threads]") {
+TEST_CASE("thread_pool: chunks run at the same time on different threads", "[base][threads]") {
     ThreadCountGuard guard;
     if (max_thread_count() < 2) return;
     set_thread_count(2);
-    const std::thread::id caller = std::this_thread::get_id();
-    std::thread::id first_chunk, second_chunk;
+    // Each chunk waits (up to 10 s) until both have started: only two threads
+    // running them at once get past it.
+    std::atomic<int> started{0};
+    std::atomic<bool> timed_out{false};
+    std::thread::id ran_by[2];
     parallel_for(2, [&](int64_t begin, int64_t) {
-        (begin == 0 ? first_chunk : second_chunk) = std::this_thread::get_id();
+        ran_by[begin] = std::this_thread::get_id();
+        ++started;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (started.load() < 2) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                timed_out = true;
+                return;
+            }
+            std::this_thread::yield();
+        }
     });
-    REQUIRE(first_chunk == caller);
-    REQUIRE(second_chunk != caller);
-    REQUIRE(second_chunk != std::thread::id());
+    REQUIRE_FALSE(timed_out);
+    REQUIRE(ran_by[0] != ran_by[1]);
 }
 
 TEST_CASE("thread_pool: a parallel_for inside a chunk runs serially on that thread", "[base][threads]") {
