@@ -12,6 +12,7 @@
 
 #include "core/base/thread_pool.h"
 #include "core/ops/activation.h"
+#include "core/ops/conv.h"
 #include "core/ops/conv_nchw.h"
 #include "core/ops/depthwise.h"
 #include "core/ops/elementwise.h"
@@ -200,4 +201,34 @@ TEST_CASE("threads: element-wise ops are bit-identical for 1, 2, 3 threads", "[o
     }
     Tensor reference = binary_op_reference(BinaryKind::add, a, b);
     convscope::test::require_close(first.f32(), reference.f32(), reference.element_count(), "per-channel add");
+}
+
+TEST_CASE("threads: NHWC convolutions (Keras layout) are bit-identical for 1, 2, 3 threads", "[ops][threads]") {
+    struct Case {
+        Conv2DGeometry geometry;
+        const char* what;
+    };
+    const Case cases[] = {
+        {conv_geometry(5, 11, 3, 1, 1), "NHWC 3x3 (im2col + GEMM)"},
+        {conv_geometry(6, 9, 3, 2, 1, 3), "NHWC grouped 3x3 s2"},
+        {conv_geometry(13, 13, 3, 1, 1, 13), "NHWC depthwise 3x3"},
+        {conv_geometry(7, 14, 5, 2, 2, 7), "NHWC depthwise 5x5 multiplier 2"},
+    };
+    OpRandom random(13);
+    for (const Case& c : cases) {
+        const Conv2DGeometry& g = c.geometry;
+        const int64_t batch = 2, h = 23, w = 19;
+        std::vector<float> input = random.floats(static_cast<size_t>(batch * h * w * g.in_channels));
+        std::vector<float> weights =
+            random.floats(static_cast<size_t>(g.kernel_h * g.kernel_w * (g.in_channels / g.groups) * g.out_channels));
+        std::vector<float> bias = random.floats(static_cast<size_t>(g.out_channels));
+        const size_t count = static_cast<size_t>(batch * g.output_h(h) * g.output_w(w) * g.out_channels);
+        Conv2DKernel kernel(g, weights.data(), bias.data());
+        std::vector<float> got = same_for_every_thread_count(count, [&](float* out) {
+            kernel.run_with_padding(input.data(), batch, h, w, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right, out);
+        }, c.what);
+        std::vector<float> want(count);
+        conv2d_reference(g, input.data(), batch, h, w, weights.data(), bias.data(), want.data());
+        convscope::test::require_close(got, want, c.what);
+    }
 }
