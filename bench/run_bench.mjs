@@ -615,12 +615,12 @@ function printThreadSummary(results) {
 }
 
 function printSummary(results, peak) {
+    printThreadSummary(results);
     // The min columns: under a shared machine's load the fastest of the
     // interleaved runs is the one least disturbed, so its ratio is a second opinion.
     console.log('\nsummary (median ms, one thread; "min" = ratio of the fastest runs)');
     console.log(`  ${'model'.padEnd(20)} ${pad('convscope', 10)} ${pad('ORT-web', 9)} ${pad('tfjs-wasm', 10)} ${pad('ours/ORT', 9)} ${pad('ours/tfjs', 10)} ` +
         `${pad('ours/best', 10)} ${pad('min', 6)} ${pad('GFLOP/s', 8)} ${pad('%peak', 6)} ${pad('<=0.9x', 7)}`);
-    printThreadSummary(results);
     for (const r of results) {
         const [ours, ortResult, tfjsResult] = r.engines;
         const ratio = ours.medianMs / Math.min(ortResult.medianMs, tfjsResult.medianMs);
