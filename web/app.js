@@ -476,7 +476,12 @@
         if (wantedThreads <= 1 || !window.crossOriginIsolated || typeof SharedArrayBuffer !== 'function') {
             return Promise.resolve(false);
         }
-        return fetch('convscope_mt.js', { method: 'HEAD' }).then((response) => response.ok).catch(() => false);
+        // builds.json (written by the build) says whether convscope_mt.* is
+        // there, so the page never requests a missing file.
+        return fetch('builds.json', { cache: 'no-cache' })
+            .then((response) => (response.ok ? response.json() : {}))
+            .then((builds) => builds.threaded === true)
+            .catch(() => false);
     }
     function whyOneThread(threaded) {
         if (wantedThreads <= 1) return '';
@@ -486,7 +491,10 @@
     }
 
     function startApp() {
-    threadedBuildAvailable().then((threaded) => startModule(threaded));
+    // After a fault the app restarts on one thread (the threaded build
+    // itself may be what failed, e.g. a browser without shared WASM memory).
+    if (restarted) startModule(false);
+    else threadedBuildAvailable().then((threaded) => startModule(threaded));
     }
     function startModule(threaded) {
     pageState.threads.note = whyOneThread(threaded);
