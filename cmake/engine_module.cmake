@@ -66,8 +66,12 @@ if(EMSCRIPTEN AND NOT TARGET convscope_engine)
     math(EXPR convscope_pthread_pool "${CONVSCOPE_WASM_MAX_THREADS} - 1")
     get_target_property(convscope_core_mt_sources convscope_core SOURCES)
     add_library(convscope_core_mt STATIC ${convscope_core_mt_sources})
-    foreach(property INCLUDE_DIRECTORIES INTERFACE_INCLUDE_DIRECTORIES INTERFACE_SYSTEM_INCLUDE_DIRECTORIES
-            COMPILE_DEFINITIONS COMPILE_OPTIONS INTERFACE_COMPILE_OPTIONS)
+    # The core's include folders, system ones (Eigen, stb, nlohmann) as SYSTEM
+    # as in the core, so their warnings stay out.
+    target_include_directories(convscope_core_mt PUBLIC "${CONVSCOPE_ENGINE_ROOT}/src")
+    target_include_directories(convscope_core_mt SYSTEM PUBLIC
+        ${CONVSCOPE_EIGEN_DIR} ${CONVSCOPE_STB_DIR} ${CONVSCOPE_JSON_DIR})
+    foreach(property COMPILE_DEFINITIONS COMPILE_OPTIONS INTERFACE_COMPILE_OPTIONS)
         get_target_property(value convscope_core ${property})
         if(value)
             set_property(TARGET convscope_core_mt PROPERTY ${property} "${value}")
