@@ -34,6 +34,9 @@ self.addEventListener('fetch', (event) => {
     const request = event.request;
     // A request the browser may only answer from its cache must not reach fetch().
     if (request.cache === 'only-if-cached' && request.mode !== 'same-origin') return;
-    if (new URL(request.url).origin !== self.location.origin) return;  // models from elsewhere: untouched
+    const url = new URL(request.url);
+    if (url.origin !== self.location.origin) return;  // models from elsewhere: untouched
+    // ?isolation=off on the page's address: the page as the host serves it (one thread).
+    if (request.mode === 'navigate' && url.searchParams.get('isolation') === 'off') return;
     event.respondWith(withIsolationHeaders(request));
 });
