@@ -500,6 +500,8 @@
     pageState.threads.note = whyOneThread(threaded);
     if (pageState.threads.note) console.info('ConvScope: ' + pageState.threads.note);
     window.Module = {
+        // The threaded build starts this many workers before main().
+        convscopePoolSize: threaded ? wantedThreads - 1 : 0,
         onRuntimeInitialized: () => {
             // Before main(): the kernels' pool is sized once.
             const set = Module._convscope_set_threads;
