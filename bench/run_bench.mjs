@@ -7,6 +7,8 @@
 //     --engine DIR     folder with convscope_engine.mjs (default build/bench/wasm/engine)
 //     --only a,b       just these models
 //     --budget-ms N    timed work per model, all three engines together (default 4000)
+//     --threads 1,2    our engine at each thread count (default 1; more than one
+//                      loads the threaded module convscope_engine_mt_wasm.*)
 //     --json FILE      also write the results as JSON
 //
 // Method: each engine loads the same ONNX bytes (tfjs through a graph mapping
@@ -36,6 +38,7 @@ function parseArguments(argv) {
         only: null,
         budgetMs: 4000,
         json: null,
+        threads: [1],
     };
     for (let i = 0; i < argv.length; ++i) {
         const value = () => {
@@ -48,6 +51,7 @@ function parseArguments(argv) {
             case '--only': options.only = value().split(','); break;
             case '--budget-ms': options.budgetMs = Number(value()); break;
             case '--json': options.json = path.resolve(value()); break;
+            case '--threads': options.threads = value().split(',').map(Number); break;
             default: throw new Error(`unknown option ${argv[i]}; see the comment at the top of bench/run_bench.mjs`);
         }
     }
@@ -450,7 +454,11 @@ async function createEngines(options) {
     const enginePath = path.join(options.engine, 'convscope_engine.mjs');
     if (!fs.existsSync(enginePath)) throw new Error(`${enginePath} not found: build the engine module first (scripts/bench)`);
     const { default: createConvScope } = await import(pathToFileURL(enginePath).href);
-    const cs = await createConvScope();
+    // --threads 1,2: our engine at each count, interleaved with the peers;
+    // more than one thread loads the threaded module (then the one-thread
+    // rows run in it too, so the speed-ups compare one binary).
+    const cs = await createConvScope({ threads: Math.max(...options.threads) });
+    if (cs.threads < Math.max(...options.threads)) throw new Error(`convscope: only ${cs.threads} thread(s): ${cs.threadsNote}`);
 
     ort.env.wasm.numThreads = 1;
     ort.env.wasm.proxy = false;
@@ -479,8 +487,12 @@ async function benchModel(entry, options, { cs }) {
     const tfInput = tf.tensor4d(inputNhwc, [shape[0], shape[2], shape[3], shape[1]]);
     const ortInput = new ort.Tensor('float32', inputNchw, shape);
 
+    const oursAt = (threads) => async () => {
+        cs.setThreads(threads);
+        return ours.run(inputNchw).output.data;
+    };
     const engines = [
-        { name: 'convscope', run: async () => ours.run(inputNchw).output.data },
+        { name: 'convscope', threads: options.threads[0], run: oursAt(options.threads[0]) },
         {
             name: 'onnxruntime-web',
             run: async () => {
@@ -499,6 +511,10 @@ async function benchModel(entry, options, { cs }) {
             },
         },
     ];
+    // Our other thread counts come after the peers (the summary reads engines 0-2).
+    for (const threads of options.threads.slice(1)) {
+        engines.push({ name: `convscope ${threads}t`, threads, run: oursAt(threads) });
+    }
     // tfjs's output is NHWC; transposing it back is kept out of the timing.
     engines[2].timed = () => {
         const y = graph.run(tfInput);
@@ -513,7 +529,10 @@ async function benchModel(entry, options, { cs }) {
         convscope: relativeDifference(outputs[0], outputs[1]),
         tfjs: relativeDifference(outputs[2], outputs[1]),
     };
-    const agrees = agreement.convscope < 1e-3 && agreement.tfjs < 1e-3;
+    // Every thread count must give our one-thread output bit for bit.
+    agreement.threadsIdentical = outputs.slice(3).every((data) =>
+        data.length === outputs[0].length && data.every((value, i) => Object.is(value, outputs[0][i])));
+    const agrees = agreement.convscope < 1e-3 && agreement.tfjs < 1e-3 && agreement.threadsIdentical;
 
     const time = async (engine) => {
         const start = performance.now();
@@ -551,6 +570,7 @@ async function benchModel(entry, options, { cs }) {
         agrees,
         engines: engines.map((engine, e) => ({
             name: engine.name,
+            threads: engine.threads ?? 1,
             medianMs: medians[e],
             minMs: Math.min(...samples[e]),
             gflops: flops / (medians[e] * 1e-3) / 1e9,
@@ -579,7 +599,23 @@ function printModel(result, peak) {
     console.log(`  agreement with ORT, max|diff|/range: convscope ${result.agreement.convscope.toExponential(1)}, tfjs ${result.agreement.tfjs.toExponential(1)}${result.agrees ? '' : '  DISAGREE (> 1e-3)'}`);
 }
 
+// Our speed-up at each extra thread count over our first (same rounds, interleaved).
+function printThreadSummary(results) {
+    const extra = results[0] ? results[0].engines.slice(3) : [];
+    if (extra.length === 0) return;
+    console.log(`\nthreads (our engine; median ms; speed-up over ${results[0].engines[0].threads} thread; outputs bit-identical)`);
+    console.log(`  ${'model'.padEnd(20)} ${pad(results[0].engines[0].threads + 't ms', 9)} ` +
+        extra.map((e) => `${pad(e.threads + 't ms', 9)} ${pad('speed-up', 9)}`).join(' ') + `  ${pad('identical', 9)}`);
+    for (const r of results) {
+        const ours = r.engines[0];
+        const cells = r.engines.slice(3).map((e) => `${pad(fixed(e.medianMs), 9)} ${pad(fixed(ours.medianMs / e.medianMs) + 'x', 9)}`);
+        console.log(`  ${r.name.padEnd(20)} ${pad(fixed(ours.medianMs), 9)} ${cells.join(' ')}  ${pad(r.agreement.threadsIdentical ? 'yes' : 'NO', 9)}`);
+    }
+    console.log('');
+}
+
 function printSummary(results, peak) {
+    printThreadSummary(results);
     // The min columns: under a shared machine's load the fastest of the
     // interleaved runs is the one least disturbed, so its ratio is a second opinion.
     console.log('\nsummary (median ms, one thread; "min" = ratio of the fastest runs)');
@@ -608,6 +644,7 @@ async function main() {
     console.log(`ConvScope engine benchmark: node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} logical CPUs`);
     console.log(`onnxruntime-web ${ort.env.versions.web} (wasm, 1 thread), tfjs-backend-wasm ${tf.version_core} (XNNPACK, SIMD, 1 thread), models: torch ${manifest.torch}, opset ${manifest.opset}, seed ${manifest.seed}`);
     console.log(`source: ${sourceVersion()}; load average before: ${loadBefore}`);
+    console.log(`convscope threads: ${options.threads.join(', ')} (${engines.cs.maxThreads > 1 ? 'threaded module, max ' + engines.cs.maxThreads : 'single-threaded module'})`);
     const peak = engines.cs.measureSimdPeak();
     console.log(`WASM SIMD128 peak (mul+add, 16 f32x4 accumulators): ${fixed(peak)} GFLOP/s`);
 

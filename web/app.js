@@ -460,8 +460,53 @@
         .catch(() => null)
         .then((buffer) => { fontBuffer = buffer; });
 
+    // ---- threads -----------------------------------------------------------
+    // ?threads=N, else the machine's cores capped at 8. More than one needs a
+    // cross-origin isolated page (SharedArrayBuffer; scripts/serve sends the
+    // headers, isolation.js adds them on static hosts) and the threaded build
+    // convscope_mt.js; otherwise the app runs on one thread and says why in
+    // window.convscope.threads() and the console.
+    const maxDefaultThreads = 8;
+    const askedThreads = parseInt(startQuery.get('threads') || '', 10);
+    const wantedThreads = askedThreads >= 1 ? askedThreads
+        : Math.max(1, Math.min(navigator.hardwareConcurrency || 1, maxDefaultThreads));
+    pageState.threads = { wanted: wantedThreads, used: 1, note: '' };
+    hook.threads = () => Object.assign({}, pageState.threads);
+    function threadedBuildAvailable() {
+        if (wantedThreads <= 1 || !window.crossOriginIsolated || typeof SharedArrayBuffer !== 'function') {
+            return Promise.resolve(false);
+        }
+        // builds.json (written by the build) says whether convscope_mt.* is
+        // there, so the page never requests a missing file.
+        return fetch('builds.json', { cache: 'no-cache' })
+            .then((response) => (response.ok ? response.json() : {}))
+            .then((builds) => builds.threaded === true)
+            .catch(() => false);
+    }
+    function whyOneThread(threaded) {
+        if (wantedThreads <= 1) return '';
+        if (!window.crossOriginIsolated) return 'one thread: this page is not cross-origin isolated (see docs/hosting.md)';
+        if (!threaded) return 'one thread: this site has no threaded build (convscope_mt.js)';
+        return '';
+    }
+
     function startApp() {
+    // After a fault the app restarts on one thread (the threaded build
+    // itself may be what failed, e.g. a browser without shared WASM memory).
+    if (restarted) startModule(false);
+    else threadedBuildAvailable().then((threaded) => startModule(threaded));
+    }
+    function startModule(threaded) {
+    pageState.threads.note = whyOneThread(threaded);
+    if (pageState.threads.note) console.info('ConvScope: ' + pageState.threads.note);
     window.Module = {
+        // The threaded build starts this many workers before main().
+        convscopePoolSize: threaded ? wantedThreads - 1 : 0,
+        onRuntimeInitialized: () => {
+            // Before main(): the kernels' pool is sized once.
+            const set = Module._convscope_set_threads;
+            pageState.threads.used = set ? set(threaded ? wantedThreads : 1) : 1;
+        },
         canvas: canvas,
         preRun: [function () {
             Module.addRunDependency('convscope-font');
@@ -478,10 +523,11 @@
     };
 
     const script = document.createElement('script');
-    script.src = 'convscope.js';
+    const scriptName = threaded ? 'convscope_mt.js' : 'convscope.js';
+    script.src = scriptName;
     script.async = true;
     script.onerror = () => showProblem('ConvScope could not load',
-                                       'convscope.js did not load. Check the connection and reload.', true);
+                                       scriptName + ' did not load. Check the connection and reload.', true);
     document.body.appendChild(script);
     }
     startApp();

@@ -1,7 +1,9 @@
 // convscope: the native command-line tool. Each subcommand lives in its own
 // function in commands.cpp-style files of this folder and is listed in
 // the table below; `convscope --help` prints the table.
+#include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -9,6 +11,7 @@
 #include "cli/commands.h"
 #include "core/base/error.h"
 #include "core/base/limits.h"
+#include "core/base/thread_pool.h"
 
 using namespace convscope;
 
@@ -22,10 +25,52 @@ static void print_usage() {
     std::printf("\nLimits: files up to %llu MiB, tensors up to %llu elements.\n",
                 static_cast<unsigned long long>(limits::max_file_bytes >> 20),
                 static_cast<unsigned long long>(limits::max_tensor_elements));
+    std::printf("\nGlobal option (before or after COMMAND): --threads N  worker threads for the kernels\n"
+                "(default: the machine's %d, capped at 8; results are identical for any N).\n",
+                default_thread_count());
     std::printf("Run 'convscope COMMAND --help' for a command's options.\n");
 }
 
+// Takes `--threads N` / `--threads=N` out of `args` (anywhere) and sets the
+// kernels' thread count from it, or to the default when absent. Returns false
+// and prints why on a bad value.
+static bool take_threads_option(std::vector<std::string>& args) {
+    int threads = default_thread_count();
+    for (size_t i = 0; i < args.size();) {
+        std::string value;
+        if (args[i] == "--threads") {
+            if (i + 1 >= args.size()) {
+                std::fprintf(stderr, "convscope: --threads needs a number\n");
+                return false;
+            }
+            value = args[i + 1];
+            args.erase(args.begin() + static_cast<std::ptrdiff_t>(i), args.begin() + static_cast<std::ptrdiff_t>(i + 2));
+        } else if (args[i].rfind("--threads=", 0) == 0) {
+            value = args[i].substr(10);
+            args.erase(args.begin() + static_cast<std::ptrdiff_t>(i));
+        } else {
+            ++i;
+            continue;
+        }
+        char* end = nullptr;
+        const long parsed = std::strtol(value.c_str(), &end, 10);
+        if (value.empty() || *end != '\0' || parsed < 1 || parsed > 1024) {
+            std::fprintf(stderr, "convscope: --threads wants a whole number from 1 to 1024, got '%s'\n", value.c_str());
+            return false;
+        }
+        threads = static_cast<int>(parsed);
+    }
+    set_thread_count(threads);
+    return true;
+}
+
 int main(int argc, char** argv) {
+    std::vector<std::string> all_args(argv + 1, argv + argc);
+    if (!take_threads_option(all_args)) return 2;
+    std::vector<char*> kept{argv[0]};
+    for (std::string& arg : all_args) kept.push_back(arg.data());
+    argc = static_cast<int>(kept.size());
+    argv = kept.data();
     if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
         !std::strcmp(argv[1], "help")) {
         print_usage();

@@ -18,6 +18,7 @@
 
 #include "core/base/error.h"
 #include "core/base/limits.h"
+#include "core/base/thread_pool.h"
 #include "core/engine/engine.h"
 #include "core/formats/registry.h"
 
@@ -266,5 +267,9 @@ uint32_t cs_heap_bytes_in_use() {
     return 0;
 #endif
 }
+
+int cs_set_threads(int threads) { return set_thread_count(threads); }
+
+int cs_max_threads() { return max_thread_count(); }
 
 }  // extern "C"

@@ -64,6 +64,12 @@ void cs_model_free(int model);
 // for leak checks; 0 where the C library cannot tell.
 uint32_t cs_heap_bytes_in_use();
 
+// Sets the kernels' worker threads (clamped to [1, cs_max_threads()]) and
+// returns the count in effect. Results are bit-identical for any count.
+int cs_set_threads(int threads);
+// 1 in a module built without pthreads; the pool's limit in a threaded one.
+int cs_max_threads();
+
 // Benchmark probe: `iterations` rounds of mul+add on sixteen independent
 // f32x4 accumulators (128 FLOP per round), the most a WASM SIMD128 core can
 // issue without FMA. Returns a value derived from the accumulators so the

@@ -31,6 +31,7 @@
 #include <imgui_impl_opengl3.h>
 
 #include "core/base/limits.h"
+#include "core/base/thread_pool.h"
 #include "platform/browser_session.h"
 #include "ui/app.h"
 #include "ui/style.h"
@@ -289,6 +290,10 @@ EMSCRIPTEN_KEEPALIVE void convscope_report_error(const char* message) {
 EMSCRIPTEN_KEEPALIVE double convscope_max_file_bytes() {
     return static_cast<double>(convscope::limits::max_file_bytes);
 }
+
+// Sizes the kernels' thread pool (web/app.js calls it before main()); returns
+// the count in effect: 1 in a build without pthreads.
+EMSCRIPTEN_KEEPALIVE int convscope_set_threads(int threads) { return convscope::set_thread_count(threads); }
 
 // The app state as JSON for window.convscope.state(). The pointer stays
 // valid until the next call.

@@ -3,8 +3,15 @@
 //
 //   node tests/e2e/serve.mjs --root build/wasm/dist --port 8080
 //   (--port 0 picks a free port; the URL is printed either way)
+//   --no-isolation leaves out the COOP/COEP headers (to try the
+//   single-threaded fallback)
 //
-// Also importable: startServer({root, port}) -> {url, port, close()}.
+// Every response carries Cross-Origin-Opener-Policy: same-origin and
+// Cross-Origin-Embedder-Policy: require-corp, which make the page
+// cross-origin isolated: SharedArrayBuffer exists and the threaded engine can
+// run (docs/hosting.md).
+//
+// Also importable: startServer({root, port, isolation = true}) -> {url, port, close()}.
 import { createServer } from 'node:http';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -44,14 +51,22 @@ function resolveInRoot(root, urlPath) {
     return resolved;
 }
 
-async function handle(root, request, response) {
+// The headers that make a page cross-origin isolated (SharedArrayBuffer).
+export const isolationHeaders = {
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Embedder-Policy': 'require-corp',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+async function handle(root, request, response, isolation) {
+    const extra = isolation ? isolationHeaders : {};
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-        response.writeHead(405, { Allow: 'GET, HEAD' }).end();
+        response.writeHead(405, { Allow: 'GET, HEAD', ...extra }).end();
         return;
     }
     let filePath = resolveInRoot(root, request.url || '/');
     if (!filePath) {
-        response.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad path\n');
+        response.writeHead(400, { 'Content-Type': 'text/plain', ...extra }).end('bad path\n');
         return;
     }
     let stat;
@@ -62,7 +77,7 @@ async function handle(root, request, response) {
             stat = await fs.stat(filePath);
         }
     } catch {
-        response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+        response.writeHead(404, { 'Content-Type': 'text/plain', ...extra }).end('not found\n');
         return;
     }
     response.writeHead(200, {
@@ -70,6 +85,7 @@ async function handle(root, request, response) {
         'Content-Length': stat.size,
         'Cache-Control': 'no-cache',
         'X-Content-Type-Options': 'nosniff',
+        ...extra,
     });
     if (request.method === 'HEAD') {
         response.end();
@@ -78,12 +94,12 @@ async function handle(root, request, response) {
     createReadStream(filePath).on('error', () => response.destroy()).pipe(response);
 }
 
-export async function startServer({ root, port = 0 }) {
+export async function startServer({ root, port = 0, isolation = true }) {
     const absoluteRoot = path.resolve(root);
     const stat = await fs.stat(absoluteRoot).catch(() => null);
     if (!stat || !stat.isDirectory()) throw new Error(`serve: root ${absoluteRoot} is not a directory`);
     const server = createServer((request, response) => {
-        handle(absoluteRoot, request, response).catch(() => {
+        handle(absoluteRoot, request, response, isolation).catch(() => {
             if (!response.headersSent) response.writeHead(500);
             response.end();
         });
@@ -101,7 +117,7 @@ export async function startServer({ root, port = 0 }) {
 }
 
 function parseArguments(argv) {
-    const options = { root: 'build/wasm/dist', port: 8080 };
+    const options = { root: 'build/wasm/dist', port: 8080, isolation: true };
     for (let i = 0; i < argv.length; ++i) {
         const name = argv[i];
         const value = argv[i + 1];
@@ -111,8 +127,10 @@ function parseArguments(argv) {
         } else if (name === '--port' && value !== undefined && /^\d+$/.test(value) && Number(value) < 65536) {
             options.port = Number(value);
             ++i;
+        } else if (name === '--no-isolation') {
+            options.isolation = false;
         } else {
-            throw new Error(`serve: unknown or incomplete argument '${name}'; usage: serve.mjs [--root DIR] [--port N]`);
+            throw new Error(`serve: unknown or incomplete argument '${name}'; usage: serve.mjs [--root DIR] [--port N] [--no-isolation]`);
         }
     }
     return options;
@@ -120,8 +138,9 @@ function parseArguments(argv) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
     try {
-        const server = await startServer(parseArguments(process.argv.slice(2)));
-        console.log(`ConvScope is served at ${server.url} (Ctrl+C stops)`);
+        const options = parseArguments(process.argv.slice(2));
+        const server = await startServer(options);
+        console.log(`ConvScope is served at ${server.url} (${options.isolation ? 'cross-origin isolated: threads available' : 'not isolated: one thread'}; Ctrl+C stops)`);
     } catch (failure) {
         console.error(failure.message);
         process.exit(1);

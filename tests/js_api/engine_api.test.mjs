@@ -92,9 +92,10 @@ function assertClose(actual, expected, what) {
 let cs;
 let cli;
 let work;
+let engineDir;
 
 before(async () => {
-    const engineDir = process.env.CONVSCOPE_ENGINE_DIR ??
+    engineDir = process.env.CONVSCOPE_ENGINE_DIR ??
         path.dirname(findFirst('CONVSCOPE_ENGINE_DIR', ['build/wasm/engine/convscope_engine.mjs', 'build/bench/wasm/engine/convscope_engine.mjs']));
     cli = findFirst('CONVSCOPE_CLI', ['build/native/convscope', 'build/bench/native/convscope']);
     const { default: createConvScope } = await import(pathToFileURL(path.join(engineDir, 'convscope_engine.mjs')).href);
@@ -245,4 +246,34 @@ test('loading, running and disposing a model frees everything it allocated', () 
     // One leaked copy of the file per round would be 200 x its size.
     const leaked = cs.heapBytesInUse - before;
     assert.ok(leaked < bytes.length, `${leaked} bytes still allocated after 200 load/run/dispose rounds`);
+});
+
+test('threads: any thread count gives the one-thread output bit for bit, or one thread runs and says why', async () => {
+    const { default: createConvScope } = await import(pathToFileURL(path.join(engineDir, 'convscope_engine.mjs')).href);
+    const threaded = await createConvScope({ threads: 3 });
+    if (threaded.maxThreads === 1) {
+        // A folder without the threaded module: the engine still runs, on one thread, and says why.
+        assert.equal(threaded.threads, 1);
+        assert.match(threaded.threadsNote, /threaded module|SharedArrayBuffer|isolated/);
+        return;
+    }
+    assert.equal(threaded.threads, 3, threaded.threadsNote);
+    const bytes = fs.readFileSync(path.join(root, 'tests/fixtures/onnx/residual_opset13.onnx'));
+    const model = threaded.load(bytes, 'r.onnx');
+    try {
+        const input = randomInput(model.inputShape.reduce((a, b) => a * b, 1), 17);
+        const outputs = [1, 2, 3].map((count) => {
+            assert.equal(threaded.setThreads(count), count);
+            return model.run(input, { captureAll: true });
+        });
+        for (const out of outputs.slice(1)) {
+            assert.deepEqual(Array.from(out.output.data), Array.from(outputs[0].output.data));
+            for (const [name, tensor] of Object.entries(outputs[0].activations)) {
+                assert.deepEqual(Array.from(out.activations[name].data), Array.from(tensor.data), `activation ${name}`);
+            }
+        }
+        assertClose(outputs[0].output, cliRun(path.join(root, 'tests/fixtures/onnx/residual_opset13.onnx'), input, model.inputShape), 'threaded output vs CLI');
+    } finally {
+        model.dispose();
+    }
 });

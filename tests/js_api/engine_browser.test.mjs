@@ -101,3 +101,44 @@ test('the page imports the engine, loads an ONNX fixture and matches Node', asyn
     assert.match(fromBrowser.error.message, /junk\.bin/);
     model.dispose();
 });
+
+// Threads in a page: an isolated page (serve.mjs sends COOP/COEP) runs the
+// threaded module when it is there; a page without the headers runs one
+// thread and says why. Both give the Node output bit for bit.
+test('threads: an isolated page uses worker threads, a plain page one thread, same output', async () => {
+    const engineDir = engineDirectory();
+    const relativeEngine = path.relative(root, engineDir).split(path.sep).join('/');
+    const fixture = 'tests/fixtures/onnx/residual_opset13.onnx';
+    const hasThreaded = fs.existsSync(path.join(engineDir, 'convscope_engine_mt_wasm.mjs'));
+    const plainServer = await startServer({ root, port: 0, isolation: false });
+    try {
+        const results = {};
+        for (const [kind, base] of [['isolated', server.url], ['plain', plainServer.url]]) {
+            const page = await context.newPage();
+            const pageErrors = [];
+            page.on('pageerror', (error) => pageErrors.push(String(error)));
+            await page.goto(`${base}/tests/js_api/`);
+            results[kind] = await page.evaluate(async ({ moduleUrl, modelUrl }) => {
+                const { default: createConvScope } = await import(moduleUrl);
+                const cs = await createConvScope({ threads: 2 });
+                const model = cs.load(new Uint8Array(await (await fetch(modelUrl)).arrayBuffer()), 'residual.onnx');
+                const count = model.inputShape.reduce((a, b) => a * b, 1);
+                const input = Float32Array.from({ length: count }, (_, i) => Math.sin(i * 0.1));
+                const output = Array.from(model.run(input).output.data);
+                model.dispose();
+                return { isolated: self.crossOriginIsolated, threads: cs.threads, note: cs.threadsNote, output };
+            }, { moduleUrl: `${base}/${relativeEngine}/convscope_engine.mjs`, modelUrl: `${base}/${fixture}` });
+            assert.deepEqual(pageErrors, [], kind);
+            await page.close();
+        }
+        assert.equal(results.isolated.isolated, true, 'serve.mjs makes the page cross-origin isolated');
+        assert.equal(results.plain.isolated, false);
+        assert.equal(results.plain.threads, 1);
+        assert.match(results.plain.note, /isolated|SharedArrayBuffer/);
+        if (hasThreaded) assert.equal(results.isolated.threads, 2, results.isolated.note);
+        else assert.match(results.isolated.note, /threaded module/);
+        assert.deepEqual(results.isolated.output, results.plain.output);
+    } finally {
+        await plainServer.close();
+    }
+});

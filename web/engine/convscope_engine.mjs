@@ -17,9 +17,20 @@
 // what was found, where).
 //
 // Options for createConvScope({...}):
-//   wasmBinary   ArrayBuffer/Uint8Array of convscope_engine_wasm.wasm (skips fetching)
+//   wasmBinary   ArrayBuffer/Uint8Array of convscope_engine_wasm.wasm (skips fetching;
+//                implies the single-threaded module)
 //   wasmUrl      where to fetch the .wasm from (default: next to this file)
-import createConvScopeEngineWasm from './convscope_engine_wasm.mjs';
+//   threads      worker threads for the kernels (default: the machine's cores,
+//                navigator.hardwareConcurrency or os.availableParallelism(),
+//                capped at 8). Results are bit-identical for any count.
+//                More than one needs the threaded module beside this file
+//                (convscope_engine_mt_wasm.mjs/.wasm/.worker.js) and
+//                SharedArrayBuffer: Node has it; a page must be cross-origin
+//                isolated (COOP/COEP headers, see docs/hosting.md). Without
+//                them the engine runs on one thread and says why in
+//                cs.threadsNote; it never fails for want of threads.
+// cs.threads is the count in effect, cs.maxThreads the module's limit,
+// cs.setThreads(n) changes it.
 
 export class ConvScopeError extends Error {
     constructor(message) {
@@ -34,6 +45,14 @@ async function readWasmInNode(url) {
     // The glue would otherwise fetch() a file:// URL, which Node's fetch cannot do.
     const { readFile } = await import('node:fs/promises');
     return readFile(url);
+}
+
+// A view of the module's whole memory as it is now. In the threaded module
+// a worker thread may grow the memory, which the glue's HEAP* views on this
+// thread do not see, so views are made from the memory itself.
+function heapView(wasm, Type) {
+    const buffer = wasm.wasmMemory ? wasm.wasmMemory.buffer : wasm.HEAPU8.buffer;
+    return new Type(buffer);
 }
 
 class ConvScopeModel {
@@ -103,15 +122,31 @@ class ConvScope {
         const wasm = this.#wasm;
         const buffer = wasm._cs_file_buffer(view.length);
         if (buffer === 0) this.#fail(`${name}: `);
-        wasm.HEAPU8.set(view, buffer);
+        heapView(wasm, Uint8Array).set(view, buffer);
         const handle = this.#withString(name, (namePointer) => wasm._cs_model_load(namePointer));
         if (handle === 0) this.#fail('');  // the core's message names the file
         const info = JSON.parse(this.#string(wasm._cs_model_info_json(handle)));
         return new ConvScopeModel(this, handle, info);
     }
 
+    // Changes the kernels' thread count (1..maxThreads; a single-threaded
+    // module stays at 1) and returns the count in effect.
+    setThreads(threads) {
+        const wasm = this.#wasm;
+        this.threads = wasm._cs_set_threads ? wasm._cs_set_threads(Math.max(1, Math.floor(threads))) : 1;
+        // In Node the pool's worker threads would keep the process alive
+        // after the program's last line; unref() lets it exit as usual.
+        const pthreads = wasm.PThread;
+        if (isNode && pthreads) {
+            for (const worker of [...(pthreads.runningWorkers || []), ...(pthreads.unusedWorkers || [])]) {
+                if (worker && typeof worker.unref === 'function') worker.unref();
+            }
+        }
+        return this.threads;
+    }
+
     // Bytes of WebAssembly memory the engine holds (it grows, never shrinks).
-    get memoryBytes() { return this.#wasm.HEAPU8.length; }
+    get memoryBytes() { return heapView(this.#wasm, Uint8Array).length; }
     // Bytes malloc'd inside it right now (for leak checks).
     get heapBytesInUse() { return this.#wasm._cs_heap_bytes_in_use() >>> 0; }
 
@@ -146,8 +181,8 @@ class ConvScope {
         }
         let count;
         try {
-            wasm.HEAPF32.set(data, inputPointer >> 2);
-            wasm.HEAP32.set(Int32Array.from(shape), shapePointer >> 2);
+            heapView(wasm, Float32Array).set(data, inputPointer >> 2);
+            heapView(wasm, Int32Array).set(Int32Array.from(shape), shapePointer >> 2);
             count = this.#withString(JSON.stringify(runOptions),
                 (optionsPointer) => wasm._cs_model_run(handle, inputPointer, shapePointer, shape.length, optionsPointer));
         } finally {
@@ -157,11 +192,12 @@ class ConvScope {
         if (count < 0) this.#fail('');
         const infos = JSON.parse(this.#string(wasm._cs_result_info_json(handle)));
         const result = { output: null, outputs: {}, activations: {} };
+        const heap = heapView(wasm, Float32Array);
         infos.forEach((info, index) => {
             const pointer = wasm._cs_result_data(handle, index);
             // slice(): a copy that stays valid when WASM memory grows or the
             // next run replaces these results.
-            const data = wasm.HEAPF32.slice(pointer >> 2, (pointer >> 2) + info.size);
+            const data = heap.slice(pointer >> 2, (pointer >> 2) + info.size);
             const tensor = { shape: info.shape, data };
             if (info.kind === 'output') {
                 result.outputs[info.name] = tensor;
@@ -200,18 +236,72 @@ class ConvScope {
     }
 }
 
-export default async function createConvScope(options = {}) {
-    const wasmUrl = options.wasmUrl ?? new URL('./convscope_engine_wasm.wasm', import.meta.url);
+export const maxDefaultThreads = 8;
+
+async function machineThreads() {
+    if (isNode) {
+        const os = await import('node:os');
+        return os.availableParallelism ? os.availableParallelism() : os.cpus().length;
+    }
+    return (typeof navigator === 'object' && navigator.hardwareConcurrency) || 1;
+}
+
+// Why this environment cannot run the threaded module ('' when it can).
+function threadsUnavailableReason() {
+    if (typeof SharedArrayBuffer !== 'function') {
+        return 'SharedArrayBuffer is not available (the page is not cross-origin isolated; see docs/hosting.md)';
+    }
+    if (!isNode && globalThis.crossOriginIsolated !== true) {
+        return 'the page is not cross-origin isolated (no COOP/COEP headers; see docs/hosting.md)';
+    }
+    return '';
+}
+
+async function loadModule(threaded, options) {
+    const stem = threaded ? 'convscope_engine_mt_wasm' : 'convscope_engine_wasm';
+    const wasmUrl = (!threaded && options.wasmUrl) || new URL(`./${stem}.wasm`, import.meta.url);
+    const localUrl = (file) => {
+        if (file.endsWith('.wasm')) return String(wasmUrl);
+        const url = new URL(`./${file}`, import.meta.url);
+        // Node's Worker takes a path, not a file: URL string.
+        return isNode && url.protocol === 'file:' ? decodeURIComponent(url.pathname) : String(url);
+    };
     const moduleArgs = {
-        locateFile: (file) => (file.endsWith('.wasm') ? String(wasmUrl) : file),
+        locateFile: localUrl,
         print: options.print ?? (() => {}),
         printErr: options.printErr ?? ((text) => console.warn(`convscope: ${text}`)),
     };
-    if (options.wasmBinary) {
+    if (!threaded && options.wasmBinary) {
         moduleArgs.wasmBinary = options.wasmBinary;
     } else if (isNode && String(wasmUrl).startsWith('file:')) {
         moduleArgs.wasmBinary = await readWasmInNode(new URL(String(wasmUrl)));
     }
-    const wasm = await createConvScopeEngineWasm(moduleArgs);
-    return new ConvScope(wasm);
+    if (threaded) moduleArgs.mainScriptUrlOrBlob = localUrl(`${stem}.mjs`);
+    const factory = (await import(`./${stem}.mjs`)).default;
+    return factory(moduleArgs);
+}
+
+export default async function createConvScope(options = {}) {
+    const wanted = Math.max(1, Math.floor(options.threads ?? Math.min(await machineThreads(), maxDefaultThreads)));
+    let note = '';
+    let wasm = null;
+    if (wanted > 1 && !options.wasmBinary) {
+        note = threadsUnavailableReason();
+        if (!note) {
+            try {
+                wasm = await loadModule(true, options);
+            } catch (error) {
+                note = `the threaded module did not load (${error && error.message ? error.message : error})`;
+            }
+        }
+    } else if (wanted > 1) {
+        note = 'wasmBinary was given: the single-threaded module runs';
+    }
+    if (!wasm) wasm = await loadModule(false, options);
+    const engine = new ConvScope(wasm);
+    engine.setThreads(wanted);
+    engine.maxThreads = wasm._cs_max_threads ? wasm._cs_max_threads() : 1;
+    engine.threadsNote = engine.threads < wanted && !note
+        ? `the module allows at most ${engine.maxThreads} threads` : note;
+    return engine;
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/base/thread_pool.h"
 #include "core/simd/simd.h"
 
 namespace convscope {
@@ -59,7 +60,9 @@ void apply_activation(const Activation& a, float* data, int64_t count) {
     apply_activation(a, data, data, count);
 }
 
-void apply_activation(const Activation& a, const float* input, float* output, int64_t count) {
+namespace {
+
+void activation_range(const Activation& a, const float* input, float* output, int64_t count) {
     using namespace simd;
     // Each vector is loaded before it is stored, so input == output is fine.
     int64_t i = 0;
@@ -101,6 +104,23 @@ void apply_activation(const Activation& a, const float* input, float* output, in
         default: break;
     }
     for (; i < count; ++i) output[i] = activation_scalar(a, input[i]);
+}
+
+}  // namespace
+
+void apply_activation(const Activation& a, const float* input, float* output, int64_t count) {
+    // Threads split blocks whose starts are multiples of 16, so every element
+    // goes through the same vector or scalar step as with one thread.
+    constexpr int64_t block = 4096;
+    const int64_t blocks = count / block;
+    if (blocks < 4) {
+        activation_range(a, input, output, count);
+        return;
+    }
+    parallel_for(blocks, [&](int64_t first_block, int64_t end_block) {
+        const int64_t begin = first_block * block, end = end_block == blocks ? count : end_block * block;
+        activation_range(a, input + begin, output + begin, end - begin);
+    }, 4);
 }
 
 void softmax(const float* input, float* output, int64_t outer, int64_t axis_length, int64_t inner, bool log_softmax) {

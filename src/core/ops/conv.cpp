@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/base/error.h"
+#include "core/base/thread_pool.h"
 #include "core/simd/simd.h"
 
 namespace convscope {
@@ -170,8 +171,10 @@ void Conv2DKernel::run_depthwise(const Conv2DGeometry& g, const float* input, in
         input = expanded.data();
     }
     const int64_t vector_end = channels - channels % 4;
-    for (int64_t n = 0; n < batch; ++n) {
-        for (int64_t oy = 0; oy < oh; ++oy) {
+    // Threads split the output rows (independent pixels) of every image.
+    parallel_for(batch * oh, [&](int64_t first_row, int64_t end_row) {
+        for (int64_t row = first_row; row < end_row; ++row) {
+            const int64_t n = row / oh, oy = row % oh;
             for (int64_t ox = 0; ox < ow; ++ox) {
                 float* out = output + ((n * oh + oy) * ow + ox) * channels;
                 std::memcpy(out, bias_.data(), channels * sizeof(float));
@@ -192,7 +195,7 @@ void Conv2DKernel::run_depthwise(const Conv2DGeometry& g, const float* input, in
                 }
             }
         }
-    }
+    }, std::max<int64_t>(1, 2048 / std::max<int64_t>(ow * channels, 1)));
 }
 
 void Conv2DKernel::run_im2col(const Conv2DGeometry& g, const float* input, int64_t batch, int64_t input_h,
@@ -210,23 +213,26 @@ void Conv2DKernel::run_im2col(const Conv2DGeometry& g, const float* input, int64
         for (int64_t group = 0; group < g.groups; ++group) {
             for (int64_t first = 0; first < pixels; first += chunk) {
                 int64_t count = std::min(chunk, pixels - first);
-                for (int64_t r = 0; r < count; ++r) {
-                    int64_t oy = (first + r) / ow, ox = (first + r) % ow;
-                    float* row = rows.data() + r * row_length;
-                    for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
-                        int64_t iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
-                        for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
-                            int64_t ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
-                            float* dst = row + (ky * g.kernel_w + kx) * cig;
-                            if (iy < 0 || iy >= input_h || ix < 0 || ix >= input_w) {
-                                std::memset(dst, 0, cig * sizeof(float));
-                            } else {
-                                std::memcpy(dst, image + (iy * input_w + ix) * g.in_channels + group * cig,
-                                            cig * sizeof(float));
+                // Rows are independent copies; the GEMM below splits itself.
+                parallel_for(count, [&](int64_t first_r, int64_t end_r) {
+                    for (int64_t r = first_r; r < end_r; ++r) {
+                        int64_t oy = (first + r) / ow, ox = (first + r) % ow;
+                        float* row = rows.data() + r * row_length;
+                        for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+                            int64_t iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
+                            for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+                                int64_t ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
+                                float* dst = row + (ky * g.kernel_w + kx) * cig;
+                                if (iy < 0 || iy >= input_h || ix < 0 || ix >= input_w) {
+                                    std::memset(dst, 0, cig * sizeof(float));
+                                } else {
+                                    std::memcpy(dst, image + (iy * input_w + ix) * g.in_channels + group * cig,
+                                                cig * sizeof(float));
+                                }
                             }
                         }
                     }
-                }
+                }, std::max<int64_t>(1, 4096 / std::max<int64_t>(row_length, 1)));
                 gemm_packed(count, rows.data(), row_length, packed_groups_[group],
                             image_out + first * g.out_channels + group * cog, g.out_channels,
                             bias_.data() + group * cog);

@@ -7,6 +7,7 @@
 
 #include "core/base/error.h"
 #include "core/base/limits.h"
+#include "core/base/thread_pool.h"
 #include "core/ops/depthwise.h"
 #include "core/simd/simd.h"
 
@@ -204,6 +205,39 @@ float* scratch_floats(int64_t count, const char* what) {
     return buffer.get();
 }
 
+// One input plane into its zero-padded, phase-split rows (see run_dense).
+void copy_padded_plane(const float* plane, int64_t input_h, int64_t input_w, const Conv2DGeometry& g,
+                       int64_t padded_h, int64_t phase_w, float* dst_plane) {
+    const int64_t sw = g.stride_w;
+    const int64_t row_stride = sw * phase_w;
+    for (int64_t r = 0; r < padded_h; ++r) {
+        float* dst = dst_plane + r * row_stride;
+        const int64_t iy = r - g.pad_top;
+        if (iy < 0 || iy >= input_h) {
+            std::fill(dst, dst + row_stride, 0.0f);
+            continue;
+        }
+        const float* src = plane + iy * input_w;
+        if (sw == 1) {
+            std::fill(dst, dst + g.pad_left, 0.0f);
+            std::memcpy(dst + g.pad_left, src, static_cast<size_t>(input_w) * sizeof(float));
+            std::fill(dst + g.pad_left + input_w, dst + row_stride, 0.0f);
+            continue;
+        }
+        if (sw == 2) {
+            split_even_odd(src, input_w, g.pad_left, phase_w, dst, dst + phase_w);
+            continue;
+        }
+        for (int64_t phase = 0; phase < sw; ++phase) {
+            float* phase_row = dst + phase * phase_w;
+            for (int64_t i = 0; i < phase_w; ++i) {
+                const int64_t ix = phase + i * sw - g.pad_left;
+                phase_row[i] = ix >= 0 && ix < input_w ? src[ix] : 0.0f;
+            }
+        }
+    }
+}
+
 }  // namespace
 
 void Conv2DNchwKernel::pack_dense_weights(const float* weights) {
@@ -232,22 +266,27 @@ void Conv2DNchwKernel::run_dense(const Conv2DGeometry& g, const float* input, in
     const int64_t blocks = (g.out_channels + dense_tile_channels - 1) / dense_tile_channels;
     const int64_t out_plane = oh * ow;
     std::vector<ptrdiff_t> offsets(static_cast<size_t>(depth));
-    // The K range the tiles below sum: [block_first, block_first + block_depth);
-    // the first block starts from the bias, later ones from the output.
-    int64_t block_first = 0, block_depth = depth;
-    auto block_bias = [&](int64_t b) { return block_first == 0 ? bias_.data() + b * dense_tile_channels : nullptr; };
-    auto tile = [&](const float* panel, const ptrdiff_t* offs, const float* x, int64_t b, float* out,
+    // One task's K range: [block_first, block_first + block_depth); the first
+    // block starts from the bias, later ones continue from the output. Each
+    // task of the parallel split below has its own (no shared mutable state).
+    struct KRange {
+        int64_t block_first = 0, block_depth = 0;
+    };
+    auto block_bias = [&](const KRange& k, int64_t b) {
+        return k.block_first == 0 ? bias_.data() + b * dense_tile_channels : nullptr;
+    };
+    auto tile = [&](const KRange& k, const float* panel, const ptrdiff_t* offs, const float* x, int64_t b, float* out,
                     int64_t width) {
         const int channels = static_cast<int>(std::min<int64_t>(dense_tile_channels, g.out_channels - b * dense_tile_channels));
-        dense_micro_tile<dense_tile_channels, dense_tile_vectors>(block_depth, panel + block_first * dense_tile_channels,
-                                                                 offs + block_first, x, block_bias(b), out, out_plane,
+        dense_micro_tile<dense_tile_channels, dense_tile_vectors>(k.block_depth, panel + k.block_first * dense_tile_channels,
+                                                                 offs + k.block_first, x, block_bias(k, b), out, out_plane,
                                                                  channels, width);
     };
-    auto narrow_tile = [&](const float* panel, const ptrdiff_t* offs, const float* x, int64_t b, float* out,
-                           int64_t width) {
+    auto narrow_tile = [&](const KRange& k, const float* panel, const ptrdiff_t* offs, const float* x, int64_t b,
+                           float* out, int64_t width) {
         const int channels = static_cast<int>(std::min<int64_t>(dense_tile_channels, g.out_channels - b * dense_tile_channels));
-        dense_micro_tile<dense_tile_channels, 1>(block_depth, panel + block_first * dense_tile_channels,
-                                                 offs + block_first, x, block_bias(b), out, out_plane, channels, width);
+        dense_micro_tile<dense_tile_channels, 1>(k.block_depth, panel + k.block_first * dense_tile_channels,
+                                                 offs + k.block_first, x, block_bias(k, b), out, out_plane, channels, width);
     };
 
     const bool pointwise = g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
@@ -273,22 +312,27 @@ void Conv2DNchwKernel::run_dense(const Conv2DGeometry& g, const float* input, in
                     std::memcpy(tail.data() + k * dense_tile_pixels, image + k * plane + full_end,
                                 static_cast<size_t>(plane - full_end) * sizeof(float));
             }
-            for (int64_t first = 0; first < plane; first += chunk) {
-                const int64_t last = std::min(plane, first + chunk);
-                for (int64_t b = 0; b < blocks; ++b) {
-                    const float* panel = dense_weights_.data() + b * depth * dense_tile_channels;
-                    float* block_out = image_out + b * dense_tile_channels * out_plane;
-                    for (int64_t p = first; p < last; p += dense_tile_pixels) {
-                        if (p + dense_tile_pixels <= plane) {
-                            tile(panel, offsets.data(), image + p, b, block_out + p, dense_tile_pixels);
-                        } else if (plane - p <= f32_lanes) {
-                            narrow_tile(panel, tail_offsets.data(), tail.data(), b, block_out + p, plane - p);
-                        } else {
-                            tile(panel, tail_offsets.data(), tail.data(), b, block_out + p, plane - p);
+            // Threads split the weight panels (output channels): each output
+            // element is summed by one thread, in the one-thread order.
+            parallel_for(blocks, [&](int64_t first_block, int64_t end_block) {
+                const KRange whole{0, depth};
+                for (int64_t first = 0; first < plane; first += chunk) {
+                    const int64_t last = std::min(plane, first + chunk);
+                    for (int64_t b = first_block; b < end_block; ++b) {
+                        const float* panel = dense_weights_.data() + b * depth * dense_tile_channels;
+                        float* block_out = image_out + b * dense_tile_channels * out_plane;
+                        for (int64_t p = first; p < last; p += dense_tile_pixels) {
+                            if (p + dense_tile_pixels <= plane) {
+                                tile(whole, panel, offsets.data(), image + p, b, block_out + p, dense_tile_pixels);
+                            } else if (plane - p <= f32_lanes) {
+                                narrow_tile(whole, panel, tail_offsets.data(), tail.data(), b, block_out + p, plane - p);
+                            } else {
+                                tile(whole, panel, tail_offsets.data(), tail.data(), b, block_out + p, plane - p);
+                            }
                         }
                     }
                 }
-            }
+            });
         }
         return;
     }
@@ -322,79 +366,68 @@ void Conv2DNchwKernel::run_dense(const Conv2DGeometry& g, const float* input, in
     // Output rows per tile: the source rows they read stay in L2 while every weight panel passes.
     const int64_t rows_per_tile = std::max<int64_t>(
         1, std::min<int64_t>(oh, (dense_source_budget / std::max<int64_t>(g.in_channels * row_stride, 1)) / std::max<int64_t>(sh, 1)));
+    const int64_t row_tiles = (oh + rows_per_tile - 1) / rows_per_tile;
+    const int64_t full_end = ow - ow % dense_tile_pixels;
+    const int64_t tail = ow - full_end;
     for (int64_t n = 0; n < batch; ++n) {
         const float* image = input + n * g.in_channels * input_h * input_w;
         float* image_out = output + n * g.out_channels * out_plane;
-        for (int64_t ic = 0; ic < g.in_channels; ++ic) {
-            const float* plane = image + ic * input_h * input_w;
-            float* dst_plane = source + ic * channel_stride;
-            for (int64_t r = 0; r < padded_h; ++r) {
-                float* dst = dst_plane + r * row_stride;
-                const int64_t iy = r - g.pad_top;
-                if (iy < 0 || iy >= input_h) {
-                    std::fill(dst, dst + row_stride, 0.0f);
-                    continue;
-                }
-                const float* src = plane + iy * input_w;
-                if (sw == 1) {
-                    std::fill(dst, dst + g.pad_left, 0.0f);
-                    std::memcpy(dst + g.pad_left, src, static_cast<size_t>(input_w) * sizeof(float));
-                    std::fill(dst + g.pad_left + input_w, dst + row_stride, 0.0f);
-                    continue;
-                }
-                if (sw == 2) {
-                    split_even_odd(src, input_w, g.pad_left, phase_w, dst, dst + phase_w);
-                    continue;
-                }
-                for (int64_t phase = 0; phase < sw; ++phase) {
-                    float* phase_row = dst + phase * phase_w;
-                    for (int64_t i = 0; i < phase_w; ++i) {
-                        const int64_t ix = phase + i * sw - g.pad_left;
-                        phase_row[i] = ix >= 0 && ix < input_w ? src[ix] : 0.0f;
-                    }
-                }
+        parallel_for(g.in_channels, [&](int64_t first_ic, int64_t end_ic) {
+            for (int64_t ic = first_ic; ic < end_ic; ++ic) {
+                copy_padded_plane(image + ic * input_h * input_w, input_h, input_w, g, padded_h, phase_w,
+                                  source + ic * channel_stride);
             }
-        }
-        for (int64_t first_row = 0; first_row < oh; first_row += rows_per_tile) {
-            const int64_t last_row = std::min(oh, first_row + rows_per_tile);
+        }, 8);
+        // Output rows [first_row, last_row) of weight panels [first_block, end_block):
+        // the one-thread loop nest restricted to them.
+        auto run_tile = [&](int64_t first_row, int64_t last_row, int64_t first_block, int64_t end_block) {
             for (int64_t first_channel = 0; first_channel < g.in_channels; first_channel += channels_per_block) {
-            block_first = first_channel * taps;
-            block_depth = std::min(channels_per_block, g.in_channels - first_channel) * taps;
-            for (int64_t b = 0; b < blocks; ++b) {
-                const float* panel = dense_weights_.data() + b * depth * dense_tile_channels;
-                float* block_out = image_out + b * dense_tile_channels * out_plane;
-                const int64_t full_end = ow - ow % dense_tile_pixels;
-                const int64_t tail = ow - full_end;
-                for (int64_t oy = first_row; oy < last_row; ++oy) {
-                    const float* row_source = source + oy * sh * row_stride;
-                    float* row_out = block_out + oy * ow;
-                    for (int64_t ox = 0; ox < full_end; ox += dense_tile_pixels) {
-                        tile(panel, offsets.data(), row_source + ox, b, row_out + ox, dense_tile_pixels);
+                const KRange k{first_channel * taps, std::min(channels_per_block, g.in_channels - first_channel) * taps};
+                for (int64_t b = first_block; b < end_block; ++b) {
+                    const float* panel = dense_weights_.data() + b * depth * dense_tile_channels;
+                    float* block_out = image_out + b * dense_tile_channels * out_plane;
+                    for (int64_t oy = first_row; oy < last_row; ++oy) {
+                        const float* row_source = source + oy * sh * row_stride;
+                        float* row_out = block_out + oy * ow;
+                        for (int64_t ox = 0; ox < full_end; ox += dense_tile_pixels) {
+                            tile(k, panel, offsets.data(), row_source + ox, b, row_out + ox, dense_tile_pixels);
+                        }
+                        if (tail > f32_lanes) tile(k, panel, offsets.data(), row_source + full_end, b, row_out + full_end, tail);
                     }
-                    if (tail > f32_lanes) tile(panel, offsets.data(), row_source + full_end, b, row_out + full_end, tail);
-                }
-                if (tail == 0 || tail > f32_lanes) continue;
-                // Short tails (28 = 3 x 8 + 4) two rows at a time.
-                const int channels = static_cast<int>(std::min<int64_t>(dense_tile_channels, g.out_channels - b * dense_tile_channels));
-                int64_t oy = first_row;
-                for (; oy + 1 < last_row; oy += 2) {
-                    dense_paired_tail_tile<dense_tile_channels>(
-                        block_depth, panel + block_first * dense_tile_channels, offsets.data() + block_first,
-                        source + oy * sh * row_stride + full_end, static_cast<ptrdiff_t>(sh * row_stride),
-                        block_bias(b), block_out + oy * ow + full_end, ow, out_plane, channels, tail);
-                }
-                if (oy < last_row) {
-                    narrow_tile(panel, offsets.data(), source + oy * sh * row_stride + full_end, b,
-                                block_out + oy * ow + full_end, tail);
+                    if (tail == 0 || tail > f32_lanes) continue;
+                    // Short tails (28 = 3 x 8 + 4) two rows at a time.
+                    const int channels = static_cast<int>(std::min<int64_t>(dense_tile_channels, g.out_channels - b * dense_tile_channels));
+                    int64_t oy = first_row;
+                    for (; oy + 1 < last_row; oy += 2) {
+                        dense_paired_tail_tile<dense_tile_channels>(
+                            k.block_depth, panel + k.block_first * dense_tile_channels, offsets.data() + k.block_first,
+                            source + oy * sh * row_stride + full_end, static_cast<ptrdiff_t>(sh * row_stride),
+                            block_bias(k, b), block_out + oy * ow + full_end, ow, out_plane, channels, tail);
+                    }
+                    if (oy < last_row) {
+                        narrow_tile(k, panel, offsets.data(), source + oy * sh * row_stride + full_end, b,
+                                    block_out + oy * ow + full_end, tail);
+                    }
                 }
             }
+        };
+        // Threads split (row tile, weight panel) pairs, row tile major; the row
+        // tiles are the one-thread ones, so the paired row tails pair the same
+        // rows and every output element sees the same operations in the same order.
+        parallel_for(row_tiles * blocks, [&](int64_t first_item, int64_t end_item) {
+            int64_t item = first_item;
+            while (item < end_item) {
+                const int64_t row_tile = item / blocks;
+                const int64_t first_block = item % blocks;
+                const int64_t end_block = std::min(blocks, first_block + (end_item - item));
+                const int64_t first_row = row_tile * rows_per_tile;
+                run_tile(first_row, std::min(oh, first_row + rows_per_tile), first_block, end_block);
+                item += end_block - first_block;
             }
-        }
+        });
     }
 }
 
-namespace {
-}  // namespace
 
 void conv2d_nchw_reference(const Conv2DGeometry& g, const float* input, int64_t batch, int64_t input_h,
                            int64_t input_w, const float* weights, const float* bias, float* output) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/base/thread_pool.h"
 #include "core/simd/simd.h"
 
 namespace convscope {
@@ -287,8 +288,10 @@ void depthwise_conv2d_nchw(const Conv2DGeometry& g, const float* input, int64_t 
     // Rows above/below the input read as zeros in the 3x3 paths.
     std::vector<float> zero_row;
     if (three_by_three && (stride_1 || stride_2)) zero_row.assign(static_cast<size_t>(input_w), 0.0f);
-    for (int64_t n = 0; n < batch; ++n) {
-        for (int64_t oc = 0; oc < g.out_channels; ++oc) {
+    // Threads split the output planes (one plane = one channel of one image).
+    parallel_for(batch * g.out_channels, [&](int64_t first_plane, int64_t end_plane) {
+        for (int64_t plane = first_plane; plane < end_plane; ++plane) {
+            const int64_t n = plane / g.out_channels, oc = plane % g.out_channels;
             DepthwisePlane p;
             p.input = input + (n * g.in_channels + oc / multiplier) * input_h * input_w;
             p.h = input_h;
@@ -302,7 +305,7 @@ void depthwise_conv2d_nchw(const Conv2DGeometry& g, const float* input, int64_t 
             else if (three_by_three && stride_2) plane_3x3<2>(p, g.pad_top, g.pad_left, zero_row.data());
             else plane_generic(p, g);
         }
-    }
+    }, std::max<int64_t>(1, 4096 / (oh * ow)));
 }
 
 }  // namespace convscope

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/base/error.h"
+#include "core/base/thread_pool.h"
 #include "core/simd/simd.h"
 
 namespace convscope {
@@ -132,9 +133,11 @@ void binary_rows(BinaryKind kind, const float* a, const float* b, float* out, in
 void binary_middle(BinaryKind kind, const float* a, const float* b, float* out, int64_t outer, int64_t middle,
                    int64_t inner, bool short_on_left) {
     using namespace simd;
-    for (int64_t o = 0; o < outer; ++o) {
-        for (int64_t m = 0; m < middle; ++m) {
-            const int64_t base = (o * middle + m) * inner;
+    // Threads split the (outer, middle) rows: independent outputs.
+    parallel_for(outer * middle, [&](int64_t first_row, int64_t end_row) {
+        for (int64_t row = first_row; row < end_row; ++row) {
+            const int64_t m = row % middle;
+            const int64_t base = row * inner;
             const float value = b[m];
             const v128_t bv = splat_f32x4(value);
             int64_t i = 0;
@@ -146,7 +149,7 @@ void binary_middle(BinaryKind kind, const float* a, const float* b, float* out, 
                 out[base + i] = short_on_left ? apply_binary(kind, value, a[base + i]) : apply_binary(kind, a[base + i], value);
             }
         }
-    }
+    }, std::max<int64_t>(1, 16384 / std::max<int64_t>(inner, 1)));
 }
 
 // When `small` (right-aligned against `big`) equals `big` on one contiguous
@@ -258,16 +261,18 @@ void channel_affine(const float* input, float* output, int64_t outer, int64_t ax
         return;
     }
     const int64_t vector_end = inner - inner % 4;
-    for (int64_t o = 0; o < outer; ++o) {
-        for (int64_t c = 0; c < axis_length; ++c) {
-            const float* x = input + (o * axis_length + c) * inner;
-            float* y = output + (o * axis_length + c) * inner;
+    // Threads split the (outer, channel) planes: independent outputs.
+    parallel_for(outer * axis_length, [&](int64_t first_plane, int64_t end_plane) {
+        for (int64_t plane = first_plane; plane < end_plane; ++plane) {
+            const int64_t c = plane % axis_length;
+            const float* x = input + plane * inner;
+            float* y = output + plane * inner;
             v128_t s = splat_f32x4(scale[c]), t = splat_f32x4(shift[c]);
             int64_t i = 0;
             for (; i < vector_end; i += 4) store_f32x4(y + i, madd_f32x4(t, load_f32x4(x + i), s));
             for (; i < inner; ++i) y[i] = x[i] * scale[c] + shift[c];
         }
-    }
+    }, std::max<int64_t>(1, 16384 / std::max<int64_t>(inner, 1)));
 }
 
 void layer_norm(const float* input, float* output, int64_t rows, int64_t normalized, float epsilon,

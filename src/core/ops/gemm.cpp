@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/base/thread_pool.h"
 #include "core/simd/simd.h"
 
 namespace convscope {
@@ -92,22 +93,26 @@ void gemm_packed(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, 
     const int64_t panel_count = (n + gemm_panel_width - 1) / gemm_panel_width;
     // Row blocks keep a slice of A in cache while every panel of B passes.
     constexpr int64_t row_block = 64;
-    for (int64_t row_start = 0; row_start < m; row_start += row_block) {
-        int64_t row_end = std::min(m, row_start + row_block);
-        for (int64_t p = 0; p < panel_count; ++p) {
-            const float* panel = b.panels.data() + p * k * gemm_panel_width;
-            int64_t first = p * gemm_panel_width;
-            int64_t width = std::min(gemm_panel_width, n - first);
-            const float* panel_bias = bias ? bias + first : nullptr;
-            int64_t i = row_start;
-            for (; i + 4 <= row_end; i += 4) {
-                micro_kernel<4>(k, a + i * lda, lda, panel, c + i * ldc + first, ldc, panel_bias, width, accumulate);
-            }
-            for (; i < row_end; ++i) {
-                micro_kernel<1>(k, a + i * lda, lda, panel, c + i * ldc + first, ldc, panel_bias, width, accumulate);
+    // Threads split the panels of B (columns of C): each element of C is
+    // summed by one thread, in the one-thread order.
+    parallel_for(panel_count, [&](int64_t first_panel, int64_t end_panel) {
+        for (int64_t row_start = 0; row_start < m; row_start += row_block) {
+            int64_t row_end = std::min(m, row_start + row_block);
+            for (int64_t p = first_panel; p < end_panel; ++p) {
+                const float* panel = b.panels.data() + p * k * gemm_panel_width;
+                int64_t first = p * gemm_panel_width;
+                int64_t width = std::min(gemm_panel_width, n - first);
+                const float* panel_bias = bias ? bias + first : nullptr;
+                int64_t i = row_start;
+                for (; i + 4 <= row_end; i += 4) {
+                    micro_kernel<4>(k, a + i * lda, lda, panel, c + i * ldc + first, ldc, panel_bias, width, accumulate);
+                }
+                for (; i < row_end; ++i) {
+                    micro_kernel<1>(k, a + i * lda, lda, panel, c + i * ldc + first, ldc, panel_bias, width, accumulate);
+                }
             }
         }
-    }
+    }, std::max<int64_t>(1, 16384 / std::max<int64_t>(m * k * gemm_panel_width, 1)));
 }
 
 }  // namespace convscope

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/base/thread_pool.h"
 #include "core/simd/simd.h"
 
 namespace convscope {
@@ -138,6 +139,9 @@ constexpr int64_t small_batch = 4;
 constexpr int64_t tile_k = 512;
 constexpr int64_t tile_n = 128;
 
+// Column groups per chunk: at least ~32K multiply-adds each.
+int64_t gemv_grain(int64_t m, int64_t k) { return std::max<int64_t>(1, 8192 / std::max<int64_t>(m * k, 1)); }
+
 }  // namespace
 
 void gemv_rows(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* bias, float* y) {
@@ -146,16 +150,23 @@ void gemv_rows(int64_t m, int64_t k, int64_t n, const float* x, const float* w, 
     if (k <= 0) return;
     const bool tiled = m > small_batch;
     const int64_t step_k = tiled ? tile_k : k, step_n = tiled ? tile_n : n;
-    for (int64_t p0 = 0; p0 < k; p0 += step_k) {
-        const int64_t p1 = std::min(k, p0 + step_k);
-        for (int64_t first = 0; first < n; first += step_n) {
-            const int64_t last = std::min(n, first + step_n);
-            for (int64_t i = 0; i < m; i += 4) {
-                const int rows = static_cast<int>(std::min<int64_t>(4, m - i));
-                rows_group(rows, k, n, x + i * k, w, y + i * n, p0, p1, first, last);
+    // Threads split the columns in groups of four (vector boundaries), so
+    // every column is summed by the same code in the same order as with one
+    // thread; only the last group holds the scalar tail.
+    parallel_for((n + 3) / 4, [&](int64_t first_group, int64_t end_group) {
+        const int64_t column_begin = first_group * 4, column_end = std::min(n, end_group * 4);
+        for (int64_t p0 = 0; p0 < k; p0 += step_k) {
+            const int64_t p1 = std::min(k, p0 + step_k);
+            for (int64_t first = 0; first < n; first += step_n) {
+                const int64_t begin = std::max(first, column_begin), last = std::min({n, first + step_n, column_end});
+                if (begin >= last) continue;
+                for (int64_t i = 0; i < m; i += 4) {
+                    const int rows = static_cast<int>(std::min<int64_t>(4, m - i));
+                    rows_group(rows, k, n, x + i * k, w, y + i * n, p0, p1, begin, last);
+                }
             }
         }
-    }
+    }, gemv_grain(m, k));
 }
 
 void gemv_transposed(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* bias, float* y) {
@@ -166,15 +177,20 @@ void gemv_transposed(int64_t m, int64_t k, int64_t n, const float* x, const floa
     // Chunks of k that are a multiple of 4 keep every chunk but the last
     // free of scalar tails.
     const int64_t step_k = tiled ? tile_k : k, step_n = tiled ? 16 : n;
-    for (int64_t p0 = 0; p0 < k; p0 += step_k) {
-        const int64_t p1 = std::min(k, p0 + step_k);
-        for (int64_t first = 0; first < n; first += step_n) {
-            const int64_t last = std::min(n, first + step_n);
-            int64_t i = 0;
-            for (; i + 2 <= m; i += 2) dot_rows<2>(k, n, x + i * k, w, y + i * n, first, last, p0, p1);
-            for (; i < m; ++i) dot_rows<1>(k, n, x + i * k, w, y + i * n, first, last, p0, p1);
+    // Column groups of four, as in gemv_rows.
+    parallel_for((n + 3) / 4, [&](int64_t first_group, int64_t end_group) {
+        const int64_t column_begin = first_group * 4, column_end = std::min(n, end_group * 4);
+        for (int64_t p0 = 0; p0 < k; p0 += step_k) {
+            const int64_t p1 = std::min(k, p0 + step_k);
+            for (int64_t first = 0; first < n; first += step_n) {
+                const int64_t begin = std::max(first, column_begin), last = std::min({n, first + step_n, column_end});
+                if (begin >= last) continue;
+                int64_t i = 0;
+                for (; i + 2 <= m; i += 2) dot_rows<2>(k, n, x + i * k, w, y + i * n, begin, last, p0, p1);
+                for (; i < m; ++i) dot_rows<1>(k, n, x + i * k, w, y + i * n, begin, last, p0, p1);
+            }
         }
-    }
+    }, gemv_grain(m, k));
 }
 
 }  // namespace convscope

@@ -6,6 +6,7 @@
 
 #include "core/base/error.h"
 #include "core/base/limits.h"
+#include "core/base/thread_pool.h"
 #include "core/simd/simd.h"
 
 namespace convscope {
@@ -218,87 +219,90 @@ void pool2d_nchw_impl(const Pool2DGeometry& g, const float* input, int64_t plane
         throw_limit_error("pooling row of ", line_length, " values (input width ", input_w, ", pad ", g.pad_left,
                           ", window ", window_w, ") exceeds the tensor limit of ", limits::max_tensor_elements);
     }
-    std::vector<float> line(static_cast<size_t>(line_length), identity);
-    float* data = line.data() + g.pad_left;
     std::vector<int64_t> taps_x(static_cast<size_t>(ow));
     for (int64_t ox = 0; ox < ow; ++ox) {
         taps_x[ox] = average_taps(ox * g.stride_w - g.pad_left, g.kernel_w, g.dilation_w, input_w, g.pad_right,
                                   g.count_include_pad);
     }
-    std::vector<float> scale(static_cast<size_t>(ow), 1.0f);
-    int64_t scale_taps_y = -1;
-    std::vector<const float*> rows(static_cast<size_t>(g.kernel_h));
     const bool stride_1 = g.stride_w == 1;
     const bool stride_2 = g.stride_w == 2 && g.dilation_w == 1;
-    for (int64_t plane = 0; plane < planes; ++plane) {
-        const float* in = input + plane * input_h * input_w;
-        float* out_plane = output + plane * oh * ow;
-        for (int64_t oy = 0; oy < oh; ++oy) {
-            const int64_t y0 = oy * g.stride_h - g.pad_top;
-            size_t row_count = 0;
-            for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
-                int64_t iy = y0 + ky * g.dilation_h;
-                if (iy >= 0 && iy < input_h) rows[row_count++] = in + iy * input_w;
-            }
-            // Vertical pass into the padded row.
-            int64_t x = 0;
-            if (row_count == 0) {
-                std::fill(data, data + input_w, identity);
-            } else if (row_count == 1) {
-                std::copy(rows[0], rows[0] + input_w, data);
-            } else {
-                for (; x + 4 <= input_w; x += 4) {
-                    v128_t acc = combine<IsMax>(load_f32x4(rows[0] + x), load_f32x4(rows[1] + x));
-                    for (size_t r = 2; r < row_count; ++r) acc = combine<IsMax>(acc, load_f32x4(rows[r] + x));
-                    store_f32x4(data + x, acc);
+    // Threads split the planes; each chunk has its own row buffers.
+    parallel_for(planes, [&](int64_t first_plane, int64_t end_plane) {
+        std::vector<float> line(static_cast<size_t>(line_length), identity);
+        float* data = line.data() + g.pad_left;
+        std::vector<float> scale(static_cast<size_t>(ow), 1.0f);
+        int64_t scale_taps_y = -1;
+        std::vector<const float*> rows(static_cast<size_t>(g.kernel_h));
+        for (int64_t plane = first_plane; plane < end_plane; ++plane) {
+            const float* in = input + plane * input_h * input_w;
+            float* out_plane = output + plane * oh * ow;
+            for (int64_t oy = 0; oy < oh; ++oy) {
+                const int64_t y0 = oy * g.stride_h - g.pad_top;
+                size_t row_count = 0;
+                for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+                    int64_t iy = y0 + ky * g.dilation_h;
+                    if (iy >= 0 && iy < input_h) rows[row_count++] = in + iy * input_w;
                 }
-                for (; x < input_w; ++x) {
-                    float acc = combine<IsMax>(rows[0][x], rows[1][x]);
-                    for (size_t r = 2; r < row_count; ++r) acc = combine<IsMax>(acc, rows[r][x]);
-                    data[x] = acc;
-                }
-            }
-            // Horizontal pass: output ox covers line[ox * stride + kx * dilation].
-            float* out = out_plane + oy * ow;
-            const float* base = line.data();
-            int64_t ox = 0;
-            if (stride_1) {
-                for (; ox + 4 <= ow; ox += 4) {
-                    v128_t acc = load_f32x4(base + ox);
-                    for (int64_t kx = 1; kx < g.kernel_w; ++kx) acc = combine<IsMax>(acc, load_f32x4(base + ox + kx * g.dilation_w));
-                    store_f32x4(out + ox, acc);
-                }
-            } else if (stride_2) {
-                for (; ox + 4 <= ow; ox += 4) {
-                    const float* q = base + 2 * ox;
-                    v128_t acc = wasm_i32x4_shuffle(load_f32x4(q), load_f32x4(q + 4), 0, 2, 4, 6);
-                    for (int64_t kx = 1; kx < g.kernel_w; ++kx) {
-                        acc = combine<IsMax>(acc, wasm_i32x4_shuffle(load_f32x4(q + kx), load_f32x4(q + kx + 4), 0, 2, 4, 6));
+                // Vertical pass into the padded row.
+                int64_t x = 0;
+                if (row_count == 0) {
+                    std::fill(data, data + input_w, identity);
+                } else if (row_count == 1) {
+                    std::copy(rows[0], rows[0] + input_w, data);
+                } else {
+                    for (; x + 4 <= input_w; x += 4) {
+                        v128_t acc = combine<IsMax>(load_f32x4(rows[0] + x), load_f32x4(rows[1] + x));
+                        for (size_t r = 2; r < row_count; ++r) acc = combine<IsMax>(acc, load_f32x4(rows[r] + x));
+                        store_f32x4(data + x, acc);
                     }
-                    store_f32x4(out + ox, acc);
-                }
-            }
-            for (; ox < ow; ++ox) {
-                const float* q = base + ox * g.stride_w;
-                float acc = q[0];
-                for (int64_t kx = 1; kx < g.kernel_w; ++kx) acc = combine<IsMax>(acc, q[kx * g.dilation_w]);
-                out[ox] = acc;
-            }
-            if (!IsMax) {
-                int64_t taps_y = average_taps(y0, g.kernel_h, g.dilation_h, input_h, g.pad_bottom, g.count_include_pad);
-                if (taps_y != scale_taps_y) {
-                    for (int64_t i = 0; i < ow; ++i) {
-                        int64_t count = taps_y * taps_x[i];
-                        scale[i] = count > 0 ? 1.0f / static_cast<float>(count) : 0.0f;
+                    for (; x < input_w; ++x) {
+                        float acc = combine<IsMax>(rows[0][x], rows[1][x]);
+                        for (size_t r = 2; r < row_count; ++r) acc = combine<IsMax>(acc, rows[r][x]);
+                        data[x] = acc;
                     }
-                    scale_taps_y = taps_y;
                 }
-                int64_t i = 0;
-                for (; i + 4 <= ow; i += 4) store_f32x4(out + i, wasm_f32x4_mul(load_f32x4(out + i), load_f32x4(scale.data() + i)));
-                for (; i < ow; ++i) out[i] *= scale[i];
+                // Horizontal pass: output ox covers line[ox * stride + kx * dilation].
+                float* out = out_plane + oy * ow;
+                const float* base = line.data();
+                int64_t ox = 0;
+                if (stride_1) {
+                    for (; ox + 4 <= ow; ox += 4) {
+                        v128_t acc = load_f32x4(base + ox);
+                        for (int64_t kx = 1; kx < g.kernel_w; ++kx) acc = combine<IsMax>(acc, load_f32x4(base + ox + kx * g.dilation_w));
+                        store_f32x4(out + ox, acc);
+                    }
+                } else if (stride_2) {
+                    for (; ox + 4 <= ow; ox += 4) {
+                        const float* q = base + 2 * ox;
+                        v128_t acc = wasm_i32x4_shuffle(load_f32x4(q), load_f32x4(q + 4), 0, 2, 4, 6);
+                        for (int64_t kx = 1; kx < g.kernel_w; ++kx) {
+                            acc = combine<IsMax>(acc, wasm_i32x4_shuffle(load_f32x4(q + kx), load_f32x4(q + kx + 4), 0, 2, 4, 6));
+                        }
+                        store_f32x4(out + ox, acc);
+                    }
+                }
+                for (; ox < ow; ++ox) {
+                    const float* q = base + ox * g.stride_w;
+                    float acc = q[0];
+                    for (int64_t kx = 1; kx < g.kernel_w; ++kx) acc = combine<IsMax>(acc, q[kx * g.dilation_w]);
+                    out[ox] = acc;
+                }
+                if (!IsMax) {
+                    int64_t taps_y = average_taps(y0, g.kernel_h, g.dilation_h, input_h, g.pad_bottom, g.count_include_pad);
+                    if (taps_y != scale_taps_y) {
+                        for (int64_t i = 0; i < ow; ++i) {
+                            int64_t count = taps_y * taps_x[i];
+                            scale[i] = count > 0 ? 1.0f / static_cast<float>(count) : 0.0f;
+                        }
+                        scale_taps_y = taps_y;
+                    }
+                    int64_t i = 0;
+                    for (; i + 4 <= ow; i += 4) store_f32x4(out + i, wasm_f32x4_mul(load_f32x4(out + i), load_f32x4(scale.data() + i)));
+                    for (; i < ow; ++i) out[i] *= scale[i];
+                }
             }
         }
-    }
+    }, std::max<int64_t>(1, 4096 / std::max<int64_t>(oh * ow, 1)));
 }
 
 }  // namespace
@@ -312,34 +316,36 @@ void pool2d_nchw(PoolKind kind, const Pool2DGeometry& geometry, const float* inp
 void global_pool_nchw(PoolKind kind, const float* input, int64_t planes, int64_t pixels, float* output) {
     using namespace simd;
     const bool is_max = kind == PoolKind::max;
-    for (int64_t plane = 0; plane < planes; ++plane) {
-        const float* in = input + plane * pixels;
-        int64_t i = 0;
-        float result;
-        if (is_max) {
-            result = -std::numeric_limits<float>::infinity();
-            if (pixels >= 4) {
-                v128_t acc = load_f32x4(in);
-                for (i = 4; i + 4 <= pixels; i += 4) acc = max_f32x4(acc, load_f32x4(in + i));
-                result = reduce_max_f32x4(acc);
+    parallel_for(planes, [&](int64_t first_plane, int64_t end_plane) {
+    for (int64_t plane     = first_plane; plane < end_plane; ++plane) {
+            const float* in = input + plane * pixels;
+            int64_t i = 0;
+            float result;
+            if (is_max) {
+                result = -std::numeric_limits<float>::infinity();
+                if (pixels >= 4) {
+                    v128_t acc = load_f32x4(in);
+                    for (i = 4; i + 4 <= pixels; i += 4) acc = max_f32x4(acc, load_f32x4(in + i));
+                    result = reduce_max_f32x4(acc);
+                }
+                for (; i < pixels; ++i) result = std::max(result, in[i]);
+            } else {
+                // Four independent sums keep the adds pipelined.
+                v128_t acc0 = zero_f32x4(), acc1 = zero_f32x4(), acc2 = zero_f32x4(), acc3 = zero_f32x4();
+                for (; i + 16 <= pixels; i += 16) {
+                    acc0 = wasm_f32x4_add(acc0, load_f32x4(in + i));
+                    acc1 = wasm_f32x4_add(acc1, load_f32x4(in + i + 4));
+                    acc2 = wasm_f32x4_add(acc2, load_f32x4(in + i + 8));
+                    acc3 = wasm_f32x4_add(acc3, load_f32x4(in + i + 12));
+                }
+                for (; i + 4 <= pixels; i += 4) acc0 = wasm_f32x4_add(acc0, load_f32x4(in + i));
+                result = reduce_add_f32x4(wasm_f32x4_add(wasm_f32x4_add(acc0, acc1), wasm_f32x4_add(acc2, acc3)));
+                for (; i < pixels; ++i) result += in[i];
+                result /= static_cast<float>(pixels);
             }
-            for (; i < pixels; ++i) result = std::max(result, in[i]);
-        } else {
-            // Four independent sums keep the adds pipelined.
-            v128_t acc0 = zero_f32x4(), acc1 = zero_f32x4(), acc2 = zero_f32x4(), acc3 = zero_f32x4();
-            for (; i + 16 <= pixels; i += 16) {
-                acc0 = wasm_f32x4_add(acc0, load_f32x4(in + i));
-                acc1 = wasm_f32x4_add(acc1, load_f32x4(in + i + 4));
-                acc2 = wasm_f32x4_add(acc2, load_f32x4(in + i + 8));
-                acc3 = wasm_f32x4_add(acc3, load_f32x4(in + i + 12));
-            }
-            for (; i + 4 <= pixels; i += 4) acc0 = wasm_f32x4_add(acc0, load_f32x4(in + i));
-            result = reduce_add_f32x4(wasm_f32x4_add(wasm_f32x4_add(acc0, acc1), wasm_f32x4_add(acc2, acc3)));
-            for (; i < pixels; ++i) result += in[i];
-            result /= static_cast<float>(pixels);
+            output[plane] = result;
         }
-        output[plane] = result;
-    }
+    }, std::max<int64_t>(1, 8192 / std::max<int64_t>(pixels, 1)));
 }
 
 }  // namespace convscope
