@@ -50,6 +50,7 @@ struct PlanStep {
 // Both throw UnsupportedError with the reason when the layer cannot run.
 CompiledLayer compile_keras_layer(const Model& model, const Layer& layer);
 CompiledLayer compile_onnx_node(const Model& model, const Layer& layer);
+CompiledLayer compile_tflite_operator(const Model& model, const Layer& layer);
 
 // Shared helpers for the compilers.
 const Tensor& require_input(const StepInputs& inputs, size_t index, const char* op);
