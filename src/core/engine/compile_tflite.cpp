@@ -324,8 +324,11 @@ CompiledLayer compile_reshape(const TfliteContext& c) {
         int64_t known = 1, unknown_at = -1;
         for (size_t d = 0; d < shape.size(); ++d) {
             if (shape[d] == -1 && unknown_at < 0) unknown_at = static_cast<int64_t>(d);
-            else if (shape[d] < 0) throw UnsupportedError(concat("reshape target ", shape_to_string(target), " is not valid"));
-            else known *= shape[d];
+            else if (shape[d] < 0 || shape[d] > static_cast<int64_t>(x.element_count())) {
+                throw UnsupportedError(concat("cannot reshape ", shape_to_string(x.shape()), " to ", shape_to_string(target)));
+            } else {
+                known *= std::max<int64_t>(shape[d], 1);  // a 0 dimension is caught by the element count below
+            }
         }
         if (unknown_at >= 0) {
             if (known <= 0 || x.element_count() % static_cast<uint64_t>(known) != 0) {
