@@ -27,6 +27,7 @@ when node_modules holds @litertjs/core.
                            depth_multiplier 2, AVERAGE_POOL_2D SAME, PAD, ADD/SUB/MUL
                            broadcasting with fused activations, CONCATENATION,
                            MEAN (keep_dims both ways), LOGISTIC, TANH, RELU,
+                           FULLY_CONNECTED on a 4-D input (no bias, fused RELU),
                            RELU6, RELU_N1_TO_1, RESHAPE by new_shape, SOFTMAX beta
     external_buffers.tflite float_cnn's graph with every constant stored after
                            the flatbuffer (Buffer.offset / size, schema 3c)
@@ -512,8 +513,9 @@ def float_ops_spec(rng):
     sub_c = np.array([-0.2], "<f4")
     shift_c = np.array([0.9], "<f4")
     scale_c = np.array([3.0], "<f4")
-    fc_w = rng.standard_normal((5, 24)).astype("<f4")
+    fc_w = rng.standard_normal((5, 42)).astype("<f4")
     fc_b = (rng.standard_normal(5) * 0.1).astype("<f4")
+    pixel_w = rng.standard_normal((2, 8)).astype("<f4")
     paddings = np.array([[0, 0], [0, 0], [0, 0], [0, 1]], "<i4")
     axes = np.array([1, 2], "<i4")
     F = FLOAT32
@@ -547,11 +549,14 @@ def float_ops_spec(rng):
          dict(name="relu", shape=[1, 8], type=F),                                               # 27
          dict(name="relu6", shape=[1, 8], type=F),                                              # 28
          dict(name="relu_n1_to_1", shape=[1, 8], type=F),                                       # 29
-         dict(name="features", shape=[1, 24], type=F),                                          # 30
-         dict(name="fc/weights", shape=[5, 24], type=F, data=array(fc_w, F)),                   # 31
+         dict(name="features", shape=[1, 42], type=F),                                          # 30
+         dict(name="fc/weights", shape=[5, 42], type=F, data=array(fc_w, F)),                   # 31
          dict(name="fc/bias", shape=[5], type=F, data=array(fc_b, F)),                          # 32
          dict(name="logits", shape=[1, 5], type=F),                                             # 33
-         dict(name="probabilities", shape=[1, 5], type=F)]                                      # 34
+         dict(name="probabilities", shape=[1, 5], type=F),                                      # 34
+         dict(name="pixel_fc/weights", shape=[2, 8], type=F, data=array(pixel_w, F)),           # 35
+         dict(name="pixel_fc", shape=[9, 2], type=F),                                           # 36
+         dict(name="pixel_flat", shape=[1, 18], type=F)]                                        # 37
     names = ["CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "PAD", "ADD", "MUL", "SUB", "CONCATENATION",
              "LOGISTIC", "MEAN", "TANH", "RESHAPE", "RELU", "RELU6", "RELU_N1_TO_1", "FULLY_CONNECTED", "SOFTMAX"]
     code = {n: i for i, n in enumerate(names)}
@@ -582,7 +587,11 @@ def float_ops_spec(rng):
            dict(opcode=code["RELU"], inputs=[26], outputs=[27]),
            dict(opcode=code["RELU6"], inputs=[26], outputs=[28]),
            dict(opcode=code["RELU_N1_TO_1"], inputs=[26], outputs=[29]),
-           dict(opcode=code["CONCATENATION"], inputs=[27, 28, 29], outputs=[30],
+           # keep_num_dims false on a 4-D input: [1, 3, 3, 8] -> 9 rows of 8, no bias.
+           dict(opcode=code["FULLY_CONNECTED"], inputs=[16, 35, -1], outputs=[36],
+                options=("FullyConnectedOptions", [(0, "Int8", act("RELU"))])),
+           dict(opcode=code["RESHAPE"], inputs=[36], outputs=[37], options=("ReshapeOptions", [(0, "Vector", [1, 18])])),
+           dict(opcode=code["CONCATENATION"], inputs=[27, 28, 29, 37], outputs=[30],
                 options=("ConcatenationOptions", [(0, "Int32", 1), (1, "Int8", 0)])),
            dict(opcode=code["FULLY_CONNECTED"], inputs=[30, 31, 32], outputs=[33],
                 options=("FullyConnectedOptions", [(0, "Int8", 0)])),
@@ -601,7 +610,8 @@ def float_ops_spec(rng):
     logistic_y = 1 / (1 + np.exp(-concat_y))
     tanh_y = np.tanh(concat_y.mean(axis=(1, 2)))
     scaled = ((tanh_y + logistic_y.mean(axis=(1, 2), keepdims=True).reshape(1, 8)) - f64(shift_c)) * f64(scale_c)
-    features = np.concatenate([np.maximum(scaled, 0), np.clip(scaled, 0, 6), np.clip(scaled, -1, 1)], axis=1)
+    pixel = np.maximum(logistic_y.reshape(9, 8) @ f64(pixel_w).T, 0).reshape(1, 18)
+    features = np.concatenate([np.maximum(scaled, 0), np.clip(scaled, 0, 6), np.clip(scaled, -1, 1), pixel], axis=1)
     logits = 0.5 * (features @ f64(fc_w).T + f64(fc_b))
     e = np.exp(logits - logits.max())
     return dict(tensors=t, operators=ops, opcodes=opcodes, inputs=[0], outputs=[34],
