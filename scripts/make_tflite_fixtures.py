@@ -22,10 +22,19 @@ when node_modules holds @litertjs/core.
                            a CUSTOM TFLite_Detection_PostProcess-named op
     labels.tflite          FULLY_CONNECTED + SOFTMAX with TFLITE_METADATA naming
                            labels.txt and a ZIP archive appended holding it
+    float_ops.tflite       the other float ops the engine runs: strided and dilated
+                           SAME convolutions (TensorFlow's asymmetric padding),
+                           depth_multiplier 2, AVERAGE_POOL_2D SAME, PAD, ADD/SUB/MUL
+                           broadcasting with fused activations, CONCATENATION,
+                           MEAN (keep_dims both ways), LOGISTIC, TANH, RELU,
+                           FULLY_CONNECTED on a 4-D input (no bias, fused RELU),
+                           RELU6, RELU_N1_TO_1, RESHAPE by new_shape, SOFTMAX beta
     external_buffers.tflite float_cnn's graph with every constant stored after
                            the flatbuffer (Buffer.offset / size, schema 3c)
   plus <name>.json with the facts the C++ tests check (op types, layer names,
-  inputs/outputs, weight shapes, dtypes and CRC-32 of their bytes).
+  inputs/outputs, weight shapes, dtypes and CRC-32 of their bytes) and, for
+  the models that run in float, expected_output: numpy's (float64) output for
+  the input sin(0.37 k).
 
 Usage: /usr/bin/python3 scripts/make_tflite_fixtures.py   (deterministic)
 """
@@ -44,14 +53,17 @@ OUT = os.path.join(ROOT, "tests", "fixtures", "tflite")
 # TensorType, BuiltinOperator and BuiltinOptions values (schema.fbs).
 FLOAT32, FLOAT16, INT32, UINT8, INT64, STRING, BOOL, INT16, COMPLEX64, INT8 = range(10)
 INT4 = 17
-OP = {"DENSIFY": 124, "ADD": 0, "CONV_2D": 3, "DEPTHWISE_CONV_2D": 4, "DEQUANTIZE": 6, "FULLY_CONNECTED": 9,
-      "MAX_POOL_2D": 17, "RESHAPE": 22, "SOFTMAX": 25, "CUSTOM": 32, "QUANTIZE": 114, "GELU": 150}
+OP = {"DENSIFY": 124, "ADD": 0, "AVERAGE_POOL_2D": 1, "CONCATENATION": 2, "CONV_2D": 3, "DEPTHWISE_CONV_2D": 4,
+      "DEQUANTIZE": 6, "FULLY_CONNECTED": 9, "LOGISTIC": 14, "MAX_POOL_2D": 17, "MUL": 18, "RELU": 19,
+      "RELU_N1_TO_1": 20, "RELU6": 21, "RESHAPE": 22, "SOFTMAX": 25, "TANH": 28, "CUSTOM": 32, "PAD": 34,
+      "MEAN": 40, "SUB": 41, "QUANTIZE": 114, "GELU": 150}
 OPTIONS = {"Conv2DOptions": 1, "DepthwiseConv2DOptions": 2, "Pool2DOptions": 5, "FullyConnectedOptions": 8,
-           "SoftmaxOptions": 9, "AddOptions": 11, "ReshapeOptions": 17, "GeluOptions": 116}
+           "SoftmaxOptions": 9, "ConcatenationOptions": 10, "AddOptions": 11, "ReshapeOptions": 17,
+           "MulOptions": 21, "PadOptions": 22, "ReducerOptions": 27, "SubOptions": 28, "GeluOptions": 116}
 NUMPY_TYPES = {FLOAT32: "<f4", FLOAT16: "<f2", INT32: "<i4", UINT8: "u1", INT64: "<i8", INT8: "i1"}
 DTYPE_NAMES = {INT4: "int8", FLOAT32: "float32", FLOAT16: "float16", INT32: "int32", UINT8: "uint8", INT64: "int64", INT8: "int8"}
 PADDING = {"SAME": 0, "VALID": 1}
-ACTIVATION = {"NONE": 0, "RELU": 1, "RELU6": 3}
+ACTIVATION = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3, "TANH": 4}
 
 
 class FlatBuilder:
@@ -442,9 +454,168 @@ def labels_spec(rng):
            dict(opcode=1, inputs=[3], outputs=[4], options=("SoftmaxOptions", [(0, "Float32", 1.0)]))]
     opcodes = [dict(deprecated=OP["FULLY_CONNECTED"], builtin=OP["FULLY_CONNECTED"]),
                dict(deprecated=OP["SOFTMAX"], builtin=OP["SOFTMAX"])]
+    y = runtime_feed((1, 4)).astype(np.float64) @ fc_w.T.astype(np.float64) + fc_b
+    e = np.exp(y - y.max())
     return dict(tensors=t, operators=ops, opcodes=opcodes, inputs=[0], outputs=[4],
+                expected_output=[float(v) for v in (e / e.sum()).ravel()],
                 metadata=[("min_runtime_version", runtime_version("1.5.0")),
                           ("TFLITE_METADATA", model_metadata("labels.txt"))])
+
+
+def same_pads(size, kernel, stride, dilation):
+    """TensorFlow's SAME: ceil(size / stride) outputs, the odd pad at the end."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def conv_general(x, filters, bias, stride, dilation, depth_multiplier=None):
+    """SAME convolution of x (NHWC, float64). filters OHWI, or 1HWC with
+    depth_multiplier (output channel c * multiplier + m reads input c)."""
+    kh, kw = filters.shape[1], filters.shape[2]
+    (top, bottom), (left, right) = same_pads(x.shape[1], kh, stride, dilation), same_pads(x.shape[2], kw, stride, dilation)
+    x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    oh = (x.shape[1] - (kh - 1) * dilation - 1) // stride + 1
+    ow = (x.shape[2] - (kw - 1) * dilation - 1) // stride + 1
+    channels = filters.shape[3] if depth_multiplier else filters.shape[0]
+    out = np.zeros((x.shape[0], oh, ow, channels))
+    for i in range(kh):
+        for j in range(kw):
+            patch = x[:, i * dilation:i * dilation + (oh - 1) * stride + 1:stride,
+                      j * dilation:j * dilation + (ow - 1) * stride + 1:stride, :]
+            if depth_multiplier:
+                out += np.repeat(patch, depth_multiplier, axis=3) * filters[0, i, j, :]
+            else:
+                out += np.einsum("nhwc,oc->nhwo", patch, filters[:, i, j, :])
+    return out + bias
+
+
+def average_pool_same(x, size, stride):
+    """AVERAGE_POOL_2D SAME: the mean over the window's pixels inside the image."""
+    (top, bottom), (left, right) = same_pads(x.shape[1], size, stride, 1), same_pads(x.shape[2], size, stride, 1)
+    padded = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    inside = np.pad(np.ones_like(x), ((0, 0), (top, bottom), (left, right), (0, 0)))
+    oh, ow = (padded.shape[1] - size) // stride + 1, (padded.shape[2] - size) // stride + 1
+    total, count = np.zeros((1, oh, ow, x.shape[3])), np.zeros((1, oh, ow, x.shape[3]))
+    for i in range(size):
+        for j in range(size):
+            total += padded[:, i:i + (oh - 1) * stride + 1:stride, j:j + (ow - 1) * stride + 1:stride, :]
+            count += inside[:, i:i + (oh - 1) * stride + 1:stride, j:j + (ow - 1) * stride + 1:stride, :]
+    return total / count
+
+
+def float_ops_spec(rng):
+    conv_w = (rng.standard_normal((3, 3, 3, 2)) * 0.5).astype("<f4")
+    conv_b = (rng.standard_normal(3) * 0.1).astype("<f4")
+    dw_w = (rng.standard_normal((1, 3, 3, 4)) * 0.5).astype("<f4")
+    dw_b = (rng.standard_normal(4) * 0.1).astype("<f4")
+    mul_c = (rng.standard_normal(4) * 1.5).astype("<f4")
+    sub_c = np.array([-0.2], "<f4")
+    shift_c = np.array([0.9], "<f4")
+    scale_c = np.array([3.0], "<f4")
+    fc_w = rng.standard_normal((5, 42)).astype("<f4")
+    fc_b = (rng.standard_normal(5) * 0.1).astype("<f4")
+    pixel_w = rng.standard_normal((2, 8)).astype("<f4")
+    paddings = np.array([[0, 0], [0, 0], [0, 0], [0, 1]], "<i4")
+    axes = np.array([1, 2], "<i4")
+    F = FLOAT32
+    t = [dict(name="input", shape=[1, 6, 6, 2], type=F),                                       # 0
+         dict(name="conv/filter", shape=[3, 3, 3, 2], type=F, data=array(conv_w, F)),           # 1
+         dict(name="conv/bias", shape=[3], type=F, data=array(conv_b, F)),                      # 2
+         dict(name="conv", shape=[1, 3, 3, 3], type=F),                                         # 3
+         dict(name="dw/filter", shape=[1, 3, 3, 4], type=F, data=array(dw_w, F)),               # 4
+         dict(name="dw/bias", shape=[4], type=F, data=array(dw_b, F)),                          # 5
+         dict(name="dw", shape=[1, 6, 6, 4], type=F),                                           # 6
+         dict(name="avg", shape=[1, 3, 3, 4], type=F),                                          # 7
+         dict(name="pad/paddings", shape=[4, 2], type=INT32, data=array(paddings, INT32)),      # 8
+         dict(name="pad", shape=[1, 3, 3, 4], type=F),                                          # 9
+         dict(name="add", shape=[1, 3, 3, 4], type=F),                                          # 10
+         dict(name="mul/y", shape=[4], type=F, data=array(mul_c, F)),                           # 11
+         dict(name="mul", shape=[1, 3, 3, 4], type=F),                                          # 12
+         dict(name="sub/y", shape=[1], type=F, data=array(sub_c, F)),                           # 13
+         dict(name="sub", shape=[1, 3, 3, 4], type=F),                                          # 14
+         dict(name="concat", shape=[1, 3, 3, 8], type=F),                                       # 15
+         dict(name="logistic", shape=[1, 3, 3, 8], type=F),                                     # 16
+         dict(name="mean/axes", shape=[2], type=INT32, data=array(axes, INT32)),                # 17
+         dict(name="mean", shape=[1, 8], type=F),                                               # 18
+         dict(name="tanh", shape=[1, 8], type=F),                                               # 19
+         dict(name="mean_keep", shape=[1, 1, 1, 8], type=F),                                    # 20
+         dict(name="flat", shape=[1, 8], type=F),                                               # 21
+         dict(name="sum", shape=[1, 8], type=F),                                                # 22
+         dict(name="shift/y", shape=[1], type=F, data=array(shift_c, F)),                       # 23
+         dict(name="shifted", shape=[1, 8], type=F),                                            # 24
+         dict(name="scale/y", shape=[1], type=F, data=array(scale_c, F)),                       # 25
+         dict(name="scaled", shape=[1, 8], type=F),                                             # 26
+         dict(name="relu", shape=[1, 8], type=F),                                               # 27
+         dict(name="relu6", shape=[1, 8], type=F),                                              # 28
+         dict(name="relu_n1_to_1", shape=[1, 8], type=F),                                       # 29
+         dict(name="features", shape=[1, 42], type=F),                                          # 30
+         dict(name="fc/weights", shape=[5, 42], type=F, data=array(fc_w, F)),                   # 31
+         dict(name="fc/bias", shape=[5], type=F, data=array(fc_b, F)),                          # 32
+         dict(name="logits", shape=[1, 5], type=F),                                             # 33
+         dict(name="probabilities", shape=[1, 5], type=F),                                      # 34
+         dict(name="pixel_fc/weights", shape=[2, 8], type=F, data=array(pixel_w, F)),           # 35
+         dict(name="pixel_fc", shape=[9, 2], type=F),                                           # 36
+         dict(name="pixel_flat", shape=[1, 18], type=F)]                                        # 37
+    names = ["CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "PAD", "ADD", "MUL", "SUB", "CONCATENATION",
+             "LOGISTIC", "MEAN", "TANH", "RESHAPE", "RELU", "RELU6", "RELU_N1_TO_1", "FULLY_CONNECTED", "SOFTMAX"]
+    code = {n: i for i, n in enumerate(names)}
+    act = lambda name: ACTIVATION[name]
+    conv = ("Conv2DOptions", [(0, "Int8", PADDING["SAME"]), (1, "Int32", 2), (2, "Int32", 2), (3, "Int8", act("RELU")),
+                              (4, "Int32", 1), (5, "Int32", 1)])
+    dw = ("DepthwiseConv2DOptions", [(0, "Int8", PADDING["SAME"]), (1, "Int32", 1), (2, "Int32", 1), (3, "Int32", 2),
+                                     (4, "Int8", act("RELU6")), (5, "Int32", 2), (6, "Int32", 2)])
+    pool = ("Pool2DOptions", [(0, "Int8", PADDING["SAME"]), (1, "Int32", 2), (2, "Int32", 2), (3, "Int32", 3),
+                              (4, "Int32", 3), (5, "Int8", 0)])
+    ops = [dict(opcode=code["CONV_2D"], inputs=[0, 1, 2], outputs=[3], options=conv),
+           dict(opcode=code["DEPTHWISE_CONV_2D"], inputs=[0, 4, 5], outputs=[6], options=dw),
+           dict(opcode=code["AVERAGE_POOL_2D"], inputs=[6], outputs=[7], options=pool),
+           dict(opcode=code["PAD"], inputs=[3, 8], outputs=[9], options=("PadOptions", [])),
+           dict(opcode=code["ADD"], inputs=[7, 9], outputs=[10], options=("AddOptions", [(0, "Int8", act("RELU_N1_TO_1"))])),
+           dict(opcode=code["MUL"], inputs=[10, 11], outputs=[12], options=("MulOptions", [(0, "Int8", 0)])),
+           dict(opcode=code["SUB"], inputs=[12, 13], outputs=[14], options=("SubOptions", [(0, "Int8", act("RELU"))])),
+           dict(opcode=code["CONCATENATION"], inputs=[14, 7], outputs=[15],
+                options=("ConcatenationOptions", [(0, "Int32", 3), (1, "Int8", act("RELU6"))])),
+           dict(opcode=code["LOGISTIC"], inputs=[15], outputs=[16]),
+           dict(opcode=code["MEAN"], inputs=[15, 17], outputs=[18], options=("ReducerOptions", [(0, "Bool", False)])),
+           dict(opcode=code["TANH"], inputs=[18], outputs=[19]),
+           dict(opcode=code["MEAN"], inputs=[16, 17], outputs=[20], options=("ReducerOptions", [(0, "Bool", True)])),
+           dict(opcode=code["RESHAPE"], inputs=[20], outputs=[21], options=("ReshapeOptions", [(0, "Vector", [1, 8])])),
+           dict(opcode=code["ADD"], inputs=[19, 21], outputs=[22], options=("AddOptions", [(0, "Int8", 0)])),
+           dict(opcode=code["SUB"], inputs=[22, 23], outputs=[24], options=("SubOptions", [(0, "Int8", 0)])),
+           dict(opcode=code["MUL"], inputs=[24, 25], outputs=[26], options=("MulOptions", [(0, "Int8", 0)])),
+           dict(opcode=code["RELU"], inputs=[26], outputs=[27]),
+           dict(opcode=code["RELU6"], inputs=[26], outputs=[28]),
+           dict(opcode=code["RELU_N1_TO_1"], inputs=[26], outputs=[29]),
+           # keep_num_dims false on a 4-D input: [1, 3, 3, 8] -> 9 rows of 8, no bias.
+           dict(opcode=code["FULLY_CONNECTED"], inputs=[16, 35, -1], outputs=[36],
+                options=("FullyConnectedOptions", [(0, "Int8", act("RELU"))])),
+           dict(opcode=code["RESHAPE"], inputs=[36], outputs=[37], options=("ReshapeOptions", [(0, "Vector", [1, 18])])),
+           dict(opcode=code["CONCATENATION"], inputs=[27, 28, 29, 37], outputs=[30],
+                options=("ConcatenationOptions", [(0, "Int32", 1), (1, "Int8", 0)])),
+           dict(opcode=code["FULLY_CONNECTED"], inputs=[30, 31, 32], outputs=[33],
+                options=("FullyConnectedOptions", [(0, "Int8", 0)])),
+           dict(opcode=code["SOFTMAX"], inputs=[33], outputs=[34], options=("SoftmaxOptions", [(0, "Float32", 0.5)]))]
+    opcodes = [dict(deprecated=OP[n], builtin=OP[n]) for n in names]
+
+    f64 = lambda a: a.astype(np.float64)
+    x = runtime_feed((1, 6, 6, 2)).astype(np.float64)
+    conv_y = np.maximum(conv_general(x, f64(conv_w), f64(conv_b), 2, 1), 0)
+    dw_y = np.clip(conv_general(x, f64(dw_w), f64(dw_b), 1, 2, depth_multiplier=2), 0, 6)
+    avg_y = average_pool_same(dw_y, 3, 2)
+    pad_y = np.pad(conv_y, paddings)
+    add_y = np.clip(avg_y + pad_y, -1, 1)
+    sub_y = np.maximum(add_y * f64(mul_c) - f64(sub_c), 0)
+    concat_y = np.clip(np.concatenate([sub_y, avg_y], axis=3), 0, 6)
+    logistic_y = 1 / (1 + np.exp(-concat_y))
+    tanh_y = np.tanh(concat_y.mean(axis=(1, 2)))
+    scaled = ((tanh_y + logistic_y.mean(axis=(1, 2), keepdims=True).reshape(1, 8)) - f64(shift_c)) * f64(scale_c)
+    pixel = np.maximum(logistic_y.reshape(9, 8) @ f64(pixel_w).T, 0).reshape(1, 18)
+    features = np.concatenate([np.maximum(scaled, 0), np.clip(scaled, 0, 6), np.clip(scaled, -1, 1), pixel], axis=1)
+    logits = 0.5 * (features @ f64(fc_w).T + f64(fc_b))
+    e = np.exp(logits - logits.max())
+    return dict(tensors=t, operators=ops, opcodes=opcodes, inputs=[0], outputs=[34],
+                expected_output=[float(v) for v in (e / e.sum()).ravel()])
 
 
 def append_archive(model_bytes, members):
@@ -537,6 +708,11 @@ def main():
     facts = expected_facts(spec, model_bytes)
     facts["external_data_offset"] = base
     write("external_buffers", model_bytes, facts)
+
+    # Its own generator, so the fixtures above keep their values.
+    spec = float_ops_spec(np.random.default_rng(15))
+    model_bytes, _ = build_model(spec)
+    write("float_ops", model_bytes, expected_facts(spec, model_bytes))
 
 
 if __name__ == "__main__":

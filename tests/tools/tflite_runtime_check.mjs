@@ -4,16 +4,23 @@
 // wrote (<name>.json), and runs each model without custom operators once on
 // a fixed input (sin(0.37 k)): outputs must have the declared size and be
 // finite, a softmax output must sum to 1, and where the facts give the
-// expected output (the INT4 model, computed with numpy) it must match. Exits 1 on any mismatch, and when the
-// package is missing (run scripts/bootstrap), so a missing runtime is a
-// failure, not a silent pass.
+// expected output (computed with numpy) it must match. When the native CLI
+// is built (build/native/convscope, or $CONVSCOPE_CLI), every model it runs
+// is also run through `convscope run MODEL --input x.npy --out y.npy` on the
+// same input, and its output must be within 1e-4 of the output range of
+// LiteRT's; a model ConvScope refuses is listed with the reason, and is a
+// failure when the fixture has an expected_output (a float model the engine
+// must run). Exits 1 on any mismatch, and when the package is missing (run
+// scripts/bootstrap), so a missing runtime is a failure, not a silent pass.
 //   node tests/tools/tflite_runtime_check.mjs [FILE.tflite ...]
 //
 // LiteRT.js is written for browsers and workers: it loads its Emscripten
 // glue with importScripts(). Under Node we provide importScripts (running the
 // glue with CommonJS require/__dirname, which its Node path uses) and
 // `self`; its WASM then loads from node_modules, offline.
+import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 import {createRequire} from 'node:module';
@@ -65,6 +72,46 @@ function checkDetails(file, kind, expected, actual, signatureNames) {
     });
 }
 
+const cli = process.env.CONVSCOPE_CLI || path.join(root, 'build', 'native', 'convscope');
+const haveCli = fs.existsSync(cli);
+if (!haveCli) console.log(`(no ${cli}: ConvScope's outputs are not compared)`);
+
+// A little-endian float32 .npy (version 1.0) of `values` in `shape`.
+function npyBytes(values, shape) {
+    let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+    header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
+    const out = Buffer.alloc(10 + header.length + values.length * 4);
+    out.write('\x93NUMPY', 0, 'latin1');
+    out[6] = 1;
+    out[7] = 0;
+    out.writeUInt16LE(header.length, 8);
+    out.write(header, 10, 'latin1');
+    values.forEach((v, i) => out.writeFloatLE(v, 10 + header.length + i * 4));
+    return out;
+}
+
+function npyFloats(bytes) {
+    const headerLength = bytes.readUInt16LE(8);
+    const header = bytes.toString('latin1', 10, 10 + headerLength);
+    if (!header.includes("'<f4'")) throw new Error(`unexpected npy header ${header}`);
+    const data = bytes.subarray(10 + headerLength);
+    return Array.from({length: data.length / 4}, (_, i) => data.readFloatLE(i * 4));
+}
+
+// Runs the CLI on the feed; returns its output values or throws with its message.
+function convscopeRun(file, feed, shape) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tflite-check-'));
+    try {
+        fs.writeFileSync(path.join(dir, 'x.npy'), npyBytes(feed, shape));
+        const run = spawnSync(cli, ['run', file, '--input', path.join(dir, 'x.npy'), '--out', path.join(dir, 'y.npy')],
+                              {encoding: 'utf8'});
+        if (run.status !== 0) throw new Error((run.stderr || run.stdout || `exit ${run.status}`).trim().split('\n').join(' / '));
+        return npyFloats(fs.readFileSync(path.join(dir, 'y.npy')));
+    } finally {
+        fs.rmSync(dir, {recursive: true, force: true});
+    }
+}
+
 for (const file of files) {
     const facts = JSON.parse(fs.readFileSync(file.replace(/\.tflite$/, '.json'), 'utf8'));
     let model;
@@ -105,6 +152,24 @@ for (const file of files) {
         if (facts.layers.at(-1).type === 'SOFTMAX') {
             const sum = values.reduce((a, b) => a + b, 0);
             if (Math.abs(sum - 1) > 1e-5) fail(file, `softmax output sums to ${sum}`);
+        }
+        if (haveCli && inputs.length === 1) {
+            const shape = Array.from(Object.values(inputs[0].shape));
+            const feed = Array.from({length: shape.reduce((a, b) => a * b, 1)}, (_, k) => Math.fround(Math.sin(k * 0.37)));
+            try {
+                const ours = convscopeRun(file, feed, shape);
+                if (ours.length !== values.length) {
+                    fail(file, `ConvScope gave ${ours.length} values, LiteRT ${values.length}`);
+                } else {
+                    const worst = Math.max(...ours.map((v, k) => Math.abs(v - values[k])));
+                    const range = Math.max(...values) - Math.min(...values) || 1;
+                    if (!(worst <= 1e-4 * range)) fail(file, `ConvScope differs from LiteRT by ${worst} (range ${range})`);
+                    ran += `; ConvScope vs LiteRT ${worst.toExponential(2)}`;
+                }
+            } catch (error) {
+                if (facts.expected_output) fail(file, `ConvScope cannot run it: ${error.message}`);
+                ran += `; ConvScope refuses it: ${error.message}`;
+            }
         }
         ran = `ran: ${values.length} outputs, first ${values[0].toPrecision(6)}` + ran;
         feeds.forEach((t) => t.delete());

@@ -154,7 +154,9 @@ Engine Engine::build(const Model& model) {
         }
         CompiledLayer compiled;
         try {
-            compiled = onnx ? compile_onnx_node(model, effective) : compile_keras_layer(model, effective);
+            compiled = onnx ? compile_onnx_node(model, effective)
+                       : model.format == ModelFormat::tflite ? compile_tflite_operator(model, effective)
+                                                  : compile_keras_layer(model, effective);
             if (onnx && compiled.inputs.empty()) {
                 std::vector<Tensor> constant_outputs = compiled.run({});
                 for (size_t o = 0; o < layer.outputs.size() && o < constant_outputs.size(); ++o) {

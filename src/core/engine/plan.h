@@ -63,6 +63,7 @@ CompiledLayer compile_keras_layer(const Model& model, const Layer& layer);
 CompiledLayer compile_onnx_node(const Model& model, const Layer& layer);
 // The op table's rows as "ai.onnx::Softmax 13+" (for docs and tests).
 std::vector<std::string> onnx_supported_ops();
+CompiledLayer compile_tflite_operator(const Model& model, const Layer& layer);
 
 // Shared helpers for the compilers.
 const Tensor& require_input(const StepInputs& inputs, size_t index, const char* op);

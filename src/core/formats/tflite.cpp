@@ -604,7 +604,9 @@ std::string describe_signatures(const Table& root) {
 
 // [SECTION] mapping
 
-constexpr const char* not_executable = "TFLite execution is not implemented yet";
+// Builtin operators carry no reason: the engine's TFLite compiler says
+// which of them it cannot run and why (core/engine/compile_tflite.cpp).
+constexpr const char* not_executable = "the engine cannot run it";
 
 // shape_signature carries the dynamic dimensions (-1) that shape fills in with 1.
 Shape declared_shape(const TfliteTensor& tensor) {
@@ -692,7 +694,7 @@ void add_weights(const TfliteOperator& op, MappingState& state, Layer& layer) {
             }
         } else if (!tensor.data_problem.empty()) {
             std::string problem = concat("constant input '", name, "' cannot be read: ", tensor.data_problem);
-            layer.unsupported_reason = problem + "; " + layer.unsupported_reason;
+            layer.unsupported_reason = layer.unsupported_reason.empty() ? problem : problem + "; " + layer.unsupported_reason;
         } else if (auto found = state.dequantized.find(index); found != state.dequantized.end()) {
             layer.weights.push_back({name, found->second});
             quantization_notes.push_back(concat(name, ": float32, dequantized from the DEQUANTIZE layer's constant"));
@@ -714,7 +716,6 @@ Layer build_layer(const TfliteOperator& op, size_t index, MappingState& state) {
                                           " is not in the schema this version reads; ", not_executable);
     } else {
         layer.type = builtin;
-        layer.unsupported_reason = not_executable;
     }
     layer.attributes.insert(op.attributes.begin(), op.attributes.end());
     layer.attributes["op_version"] = int64_t{op.op_version};

@@ -1,7 +1,6 @@
 // TensorFlow Lite model reader: decodes the FlatBuffers tables of a .tflite
 // file (flatbuffers.h, no flatbuffers library) into the format-neutral Model.
-// It opens files for inspection; the engine does not run TFLite yet, and every
-// layer says so in its unsupported_reason.
+// The engine runs float32 models from it (core/engine/compile_tflite.cpp).
 //
 // On-disk layout read ("tensorflow/lite/schema/schema.fbs", schema version 3
 // with the 3a/3b/3c additions; field ids in brackets; types per
@@ -91,8 +90,9 @@
 //     readable summary is the attribute "weights_quantization".
 //   - Sparse constants are not weights: their consumer's unsupported_reason
 //     names them ("sparse tensors are not supported"), plus one warning.
-//   - Every layer's unsupported_reason says TFLite execution is not
-//     implemented yet (custom operators say they are custom, too).
+//   - Builtin operators have no unsupported_reason (the engine's compiler
+//     names the ones it cannot run); custom operators and builtin codes
+//     past the schema say that the engine cannot run them.
 #pragma once
 
 #include <string>
