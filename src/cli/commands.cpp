@@ -53,12 +53,6 @@ std::string Arguments::get(const std::string& flag, const std::string& fallback)
     return fallback;
 }
 
-std::vector<std::string> Arguments::get_all(const std::string& flag) const {
-    std::vector<std::string> values;
-    for (const auto& [name, value] : flags_) if (name == flag) values.push_back(value);
-    return values;
-}
-
 int Arguments::get_int(const std::string& flag, int fallback) const {
     if (!has(flag)) return fallback;
     std::string text = get(flag);

@@ -29,7 +29,6 @@ public:
     const std::vector<std::string>& positional() const { return positional_; }
     bool has(const std::string& flag) const;
     std::string get(const std::string& flag, const std::string& fallback = "") const;
-    std::vector<std::string> get_all(const std::string& flag) const;
     int get_int(const std::string& flag, int fallback) const;
     double get_double(const std::string& flag, double fallback) const;
     // Throws UsageError for any flag not in `known` (typos should not pass silently).
@@ -40,7 +39,8 @@ private:
     std::vector<std::pair<std::string, std::string>> flags_;
 };
 
-// One function per command; defined in the file named after it.
+// One function per command, defined in the file named after it (run_info in
+// commands.cpp, run_predict beside run_run in run.cpp).
 int run_info(const std::vector<std::string>& args);
 int run_run(const std::vector<std::string>& args);
 int run_predict(const std::vector<std::string>& args);

@@ -43,8 +43,8 @@ struct Activation {
     float gamma = 0.0f;
 };
 
-// Keras activation names ("relu", "softmax" is not one of these - see
-// is_softmax_name). Returns false for unknown names. `keras3` picks Keras 3's
+// Keras activation names ("relu", ...; "softmax" is not one of these: the
+// Keras compiler's keras_activation() handles it). Returns false for unknown names. `keras3` picks Keras 3's
 // hard_sigmoid (relu6(x + 3) / 6) over tf.keras's (0.2 x + 0.5).
 bool activation_from_keras_name(const std::string& name, bool keras3, Activation& out);
 

@@ -393,9 +393,6 @@ void Conv2DNchwKernel::run_dense(const Conv2DGeometry& g, const float* input, in
     }
 }
 
-namespace {
-}  // namespace
-
 void conv2d_nchw_reference(const Conv2DGeometry& g, const float* input, int64_t batch, int64_t input_h,
                            int64_t input_w, const float* weights, const float* bias, float* output) {
     const int64_t oh = g.output_h(input_h), ow = g.output_w(input_w);
