@@ -651,7 +651,8 @@ def generated_files(out_dir):
     names = []
     for sub in ("models", "images"):
         for entry in sorted(os.listdir(os.path.join(out_dir, sub))):
-            if entry != "SHA256SUMS":
+            # Sub-folders (images/photos/) come from other scripts.
+            if entry != "SHA256SUMS" and os.path.isfile(os.path.join(out_dir, sub, entry)):
                 names.append("%s/%s" % (sub, entry))
     return names
 

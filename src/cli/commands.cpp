@@ -10,7 +10,7 @@ namespace convscope::cli {
 // Commands register here, one line each.
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {
-        {"run", "run a model on an .npy input; --layer stops at a layer", "convscope run MODEL --input IN.npy [--layer NAME] --out OUT.npy", run_run},
+        {"run", "run a model on .npy inputs (several by name); --layer stops at a layer", "convscope run MODEL --input IN.npy | --input NAME=IN.npy... [--layer NAME] --out OUT.npy|DIR", run_run},
         {"predict", "classify images (top-K classes with probabilities)", "convscope predict MODEL IMAGE... [--top K] [--labels FILE] [--invert] [--scale 1/255]", run_predict},
         {"info", "detect a file's format and size", "convscope info FILE...", run_info},
         {"summary", "print a model's layers, output shapes and parameter counts", "convscope summary MODEL [--json]", run_summary},
@@ -18,6 +18,9 @@ const std::vector<Command>& commands() {
         {"response", "one kernel's response to an image (no bias, no activation) as .npy or .png", "convscope response MODEL IMAGE|--sample N --layer NAME --kernel K [--channel C] [--layer-output] [--invert] [--scale 1/255] [--mean M] [--std S] --out OUT.npy|OUT.png", run_response},
         {"explain", "why the model picked a class: a saliency/IG/Grad-CAM/occlusion map as .npy or .png", "convscope explain MODEL IMAGE --method saliency|smoothgrad|ig|gradcam|gradcam++|occlusion [--layer NAME] [--class C] [--steps N] [--smoothgrad-samples N] [--window W --stride S --fill V] [--invert] [--scale 1/255] --out OUT.npy|OUT.png", run_explain},
         {"visualize", "a picture made by gradient ascent to excite one channel (or class), as .png or .npy", "convscope visualize MODEL --layer NAME --channel C | --class C [--steps N] [--step-size S] [--seed N] --out OUT.png|OUT.npy", run_visualize},
+        {"evaluate", "a folder/.zip/.npy/.npz of images through a classifier: accuracy, top-5, confusion, calibration", "convscope evaluate MODEL DATA [--labels FILE] [--top K] [--invert] [--scale 1/255] [--json]", run_evaluate},
+        {"activations", "per-channel activation statistics over a dataset; dead and saturated channels", "convscope activations MODEL DATA --layer NAME|--all-layers [--top K] [--json]", run_activations},
+        {"compare", "two models side by side: weight change per layer, filter matching, activation CKA, prediction agreement", "convscope compare MODEL_A MODEL_B [--images DATA] [--match A=B,...] [--json]", run_compare},
         {"h5dump", "print an HDF5 file's tree as canonical JSON (for cross-checks)", "convscope h5dump FILE", run_h5dump},
     };
     return table;
@@ -51,6 +54,12 @@ bool Arguments::has(const std::string& flag) const {
 std::string Arguments::get(const std::string& flag, const std::string& fallback) const {
     for (const auto& [name, value] : flags_) if (name == flag) return value;
     return fallback;
+}
+
+std::vector<std::string> Arguments::get_all(const std::string& flag) const {
+    std::vector<std::string> values;
+    for (const auto& [name, value] : flags_) if (name == flag) values.push_back(value);
+    return values;
 }
 
 int Arguments::get_int(const std::string& flag, int fallback) const {

@@ -29,6 +29,8 @@ public:
     const std::vector<std::string>& positional() const { return positional_; }
     bool has(const std::string& flag) const;
     std::string get(const std::string& flag, const std::string& fallback = "") const;
+    // Every value of a flag given more than once (run's --input NAME=FILE ...).
+    std::vector<std::string> get_all(const std::string& flag) const;
     int get_int(const std::string& flag, int fallback) const;
     double get_double(const std::string& flag, double fallback) const;
     // Throws UsageError for any flag not in `known` (typos should not pass silently).
@@ -50,5 +52,8 @@ int run_weights(const std::vector<std::string>& args);
 int run_response(const std::vector<std::string>& args);
 int run_explain(const std::vector<std::string>& args);
 int run_visualize(const std::vector<std::string>& args);
+int run_evaluate(const std::vector<std::string>& args);
+int run_activations(const std::vector<std::string>& args);
+int run_compare(const std::vector<std::string>& args);
 
 }  // namespace convscope::cli

@@ -11,6 +11,7 @@
 #include "core/base/error.h"
 #include "core/formats/npy.h"
 #include "core/formats/registry.h"
+#include "core/formats/tflite.h"
 
 namespace convscope::cli {
 
@@ -80,6 +81,21 @@ int run_weights(const std::vector<std::string>& args) {
             std::string file = (std::filesystem::path(out_dir) / (sanitised_file_name(weight.name) + ".npy")).string();
             npy::write_file(file, tensor);
             std::printf("    -> %s\n", file.c_str());
+        }
+        // Quantized files (TFLite int8/uint8): the scales, and the real values beside the integers.
+        auto quantization = layer->weight_quantization.find(weight.name);
+        if (quantization != layer->weight_quantization.end()) {
+            const WeightQuantization& q = quantization->second;
+            auto [low_scale, high_scale] = std::minmax_element(q.scale.begin(), q.scale.end());
+            std::printf("    quantized %s: scale %.6g..%.6g, zero_point %lld..%lld\n",
+                        q.axis < 0 ? "per tensor" : concat("per channel along axis ", q.axis, " (", q.scale.size(), ")").c_str(),
+                        *low_scale, *high_scale, static_cast<long long>(*std::min_element(q.zero_point.begin(), q.zero_point.end())),
+                        static_cast<long long>(*std::max_element(q.zero_point.begin(), q.zero_point.end())));
+            if (!out_dir.empty()) {
+                std::string file = (std::filesystem::path(out_dir) / (sanitised_file_name(weight.name) + ".dequantized.npy")).string();
+                npy::write_file(file, dequantize_weight(tensor, q));
+                std::printf("    -> %s (float32, dequantized)\n", file.c_str());
+            }
         }
     }
     return 0;

@@ -17,6 +17,7 @@
 
 #include "platform/webgl_heatmap.h"
 #include "ui/app.h"
+#include "ui/inspection_hook.h"
 #include "ui/style.h"
 #include "ui/view_state.h"
 
@@ -192,7 +193,7 @@ void apply_requested_view(ui::App& app) {
     // panel the app brings forward for a new model.
     if (!wanted.panel.empty()) app.state().request_panel(wanted.panel);
     if (command.empty()) return;
-    const std::string problem = inspection.apply_command(command.dump());
+    const std::string problem = ui::apply_inspect_command(inspection, command.dump());
     if (!problem.empty()) app.state().report_error("The link's view could not be restored: " + problem);
 }
 

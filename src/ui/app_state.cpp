@@ -11,6 +11,8 @@
 #include "core/base/error.h"
 #include "core/formats/npy.h"
 #include "core/inspect/image_export.h"
+#include "ui/explanations_hook.h"
+#include "ui/inspection_hook.h"
 
 namespace convscope::ui {
 
@@ -110,11 +112,11 @@ bool AppState::take_panel_request(const char* title) {
 }
 
 std::string AppState::inspect_command(const std::string& json) {
-    std::string problem = inspection_.apply_command(json);
+    std::string problem = apply_inspect_command(inspection_, json);
     if (!problem.empty()) return problem;
     nlohmann::json command = nlohmann::json::parse(json, nullptr, false);
     if (command.is_object() && command.contains("explain")) {
-        problem = explanations_.apply_command(command["explain"].dump());
+        problem = apply_explain_command(explanations_, command["explain"].dump());
         if (!problem.empty()) return problem;
     }
     if (command.is_object() && command.contains("panel") && command["panel"].is_string()) {
@@ -257,8 +259,8 @@ std::string AppState::to_json() const {
     state["error"] = error_.empty() ? nlohmann::json(nullptr) : nlohmann::json(error_);
     state["status"] = status_;
     state["log_entries"] = log_.size();
-    state["inspect"] = nlohmann::json::parse(inspection_.to_json());
-    state["explain"] = nlohmann::json::parse(explanations_.to_json());
+    state["inspect"] = nlohmann::json::parse(inspection_to_json(inspection_));
+    state["explain"] = nlohmann::json::parse(explanations_to_json(explanations_));
     state["downloads"] = {{"count", downloads_}, {"last", last_download_}, {"last_size", last_download_size_}};
     // File names and error messages come from untrusted files; replace
     // invalid UTF-8 instead of throwing while serialising.

@@ -90,7 +90,7 @@ public:
     // The bundled sample images (fetched by the page at start).
     void load_samples(const std::vector<uint8_t>& json, const std::vector<uint8_t>& png);
 
-    // Inspection::apply_command plus {"save": "response.npy" | "response.png"
+    // apply_inspect_command (ui/inspection_hook.h) plus {"save": "response.npy" | "response.png"
     // | "kernel.npy" | "kernel.png"}: exports what the response view shows
     // for the current image, kernel and channel. Returns "" or the problem.
     std::string inspect_command(const std::string& json);

@@ -3,23 +3,28 @@
 // frames. ImGui-free, like Inspection, so the test hook can serialise it.
 //
 // Owned by AppState next to the Inspection it reads (model, engine, current
-// image, preprocessing, prediction). Results are cached for one key (engine
-// generation, image, class, settings); any change of the key drops them and
-// they are computed again. update() is called once per frame with a time
-// budget and does at most one bounded piece of work per method: the fast
-// methods in one call, SmoothGrad and Integrated Gradients a few gradient
-// samples at a time, occlusion a batch of windows at a time, so the page
-// never freezes on a long method and the panel can show progress.
+// image, preprocessing, prediction). Results are cached for one key (model
+// generation, results generation, image, class, settings); any change of
+// the key drops them and they are computed again. update() is called once
+// per frame with a time budget and does at most one bounded piece of work
+// per method: the fast
+// methods in one call; SmoothGrad, Integrated Gradients, occlusion and the
+// filter visualisation are the core's resumable runs (core/explain: the
+// same code the CLI runs to completion), stepped a few units per frame, so
+// the page never freezes on a long method and the panel can show progress.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "core/explain/filter_visualization.h"
+#include "core/explain/integrated_gradients.h"
+#include "core/explain/occlusion.h"
+#include "core/explain/saliency.h"
 #include "core/grad/gradient.h"
 #include "core/tensor/tensor.h"
 #include "ui/inspection.h"
@@ -110,33 +115,20 @@ public:
     void stop_filter() { filter_.running = false; }
     const FilterRun& filter() const { return filter_; }
 
-    // From the test hook (AppState::inspect_command's "explain" member):
-    // {"class": n (-1 = predicted), "gradcam_layer": name, "window": n,
-    //  "stride": n, "fill": x, "smoothgrad_samples": n, "ig_steps": n,
-    //  "filter": {"layer": name, "channel": c, "steps": n}, "stop_filter": true}.
-    // Also activates. Returns "" or what was wrong.
-    std::string apply_command(const std::string& json);
-
-    // Methods computed, shapes, ranges, checksums, timings, small maps' values.
-    std::string to_json() const;
-
 private:
     struct Key {
-        const Engine* engine = nullptr;
+        uint64_t model_generation = 0;  // Inspection::model_generation(), not the engine's address
         uint64_t generation = 0;
         uint64_t image_id = 0;
         int64_t class_index = -1;
         ExplainSettings settings;
         bool operator==(const Key& other) const;
     };
-    // Partial sums of the methods spread over frames.
-    struct Accumulator {
-        std::vector<float> sum;
-        int done = 0;
-        float clean_score = 0.0f;
-    };
 
     void reset_results();
+    void drop_gradients();
+    bool ensure_gradients(Inspection& inspection);
+    void list_conv_layers(const Model& model);
     void compute_step(ExplainMethod method, const Tensor& input);
     void finish(ExplainMethod method, const Tensor& map, const Shape& raw_shape, float score);
     void filter_steps(std::chrono::steady_clock::time_point deadline);
@@ -145,7 +137,7 @@ private:
     ExplainSettings settings_;
     Key key_;
     std::optional<GradientEngine> gradients_;
-    const Engine* gradients_engine_ = nullptr;
+    uint64_t gradients_model_generation_ = 0;
     uint64_t gradients_generation_ = 0;
     double build_ms_ = 0.0;
     std::string error_;
@@ -153,14 +145,16 @@ private:
     std::vector<std::string> conv_layers_;
     std::vector<int64_t> conv_channels_;
     MethodResult results_[explain_method_count];
-    Accumulator partial_[explain_method_count];
+    // The core's resumable methods, one unit of work or a few per frame.
+    // They refer to gradients_, so they are dropped whenever it is.
+    std::unique_ptr<SmoothGradRun> smoothgrad_run_;
+    std::unique_ptr<IntegratedGradientsRun> ig_run_;
+    std::unique_ptr<OcclusionRun> occlusion_run_;
     Map2D input_picture_;
     uint64_t version_ = 1;
 
     FilterRun filter_;
-    std::vector<float> filter_image_;
-    Shape filter_shape_;
-    std::mt19937 filter_random_{1};
+    std::unique_ptr<FilterVisualizer> filter_run_;
 };
 
 }  // namespace convscope::ui

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "imgui.h"
+#include "ui/value_range.h"
 
 namespace convscope::ui {
 
@@ -62,21 +63,6 @@ public:
     // Called by the platform after each frame: frees textures not drawn recently.
     virtual void end_frame() = 0;
 };
-
-// The finite value range of one or more maps, for per-map scaling (one
-// range per map) or shared scaling (include() every map drawn together,
-// then use the same low/high for all). NaN and infinities are skipped.
-struct ValueRange {
-    float low = 0.0f;
-    float high = 0.0f;
-    bool empty = true;  // no finite value seen yet
-
-    void include(float value);
-    void include(const float* values, size_t count);
-    void include(const ValueRange& other);
-};
-
-ValueRange value_range(const float* values, size_t count);
 
 // `style` with low/high set from `range` (0..1 when the range is empty).
 HeatmapStyle with_range(HeatmapStyle style, const ValueRange& range);

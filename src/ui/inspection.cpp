@@ -4,8 +4,6 @@
 #include <cmath>
 #include <numeric>
 
-#include <nlohmann/json.hpp>
-
 #include "core/base/error.h"
 #include "core/formats/image.h"
 #include "core/inspect/feature_maps.h"
@@ -18,15 +16,6 @@ namespace {
 // Caches are bounded so browsing hundreds of images does not grow the tab.
 constexpr size_t max_cached_images = 12;
 constexpr size_t max_cached_responses = 1024;
-// The hook lists full values only for maps up to this size.
-constexpr int64_t max_hook_values = 4096;
-
-nlohmann::json shape_json(const Shape& shape) {
-    nlohmann::json out = nlohmann::json::array();
-    for (int64_t d : shape) out.push_back(d < 0 ? nlohmann::json(nullptr) : nlohmann::json(d));
-    return out;
-}
-
 Prediction make_prediction(const Tensor& output) {
     Prediction prediction;
     prediction.probabilities = output.to_float_vector();
@@ -60,6 +49,7 @@ Prediction make_prediction(const Tensor& output) {
 std::string Inspection::model_key() const { return concat(model_file_name_, "#", file_key_); }
 
 void Inspection::set_model(std::shared_ptr<const Model> model, const std::string& file_name, uint64_t file_key) {
+    ++model_generation_;
     if (preprocessing_ && model_) remembered_preprocessing_[model_key()] = *preprocessing_;
     model_ = std::move(model);
     model_file_name_ = file_name;
@@ -400,121 +390,10 @@ void Inspection::prefetch_view() {
     }
 }
 
-std::string Inspection::apply_command(const std::string& text) {
-    nlohmann::json command = nlohmann::json::parse(text, nullptr, false);
-    if (command.is_discarded() || !command.is_object()) return "inspect: expected a JSON object, got " + text.substr(0, 80);
-    try {
-        if (command.contains("layer") && model_) {
-            const nlohmann::json& layer = command["layer"];
-            int index = layer.is_number_integer() ? layer.get<int>() : layer.is_string() ? model_->layer_index(layer.get<std::string>()) : -1;
-            if (index < 0 || index >= static_cast<int>(model_->layers.size())) return "inspect: no layer " + layer.dump();
-            select_layer(index);
-        }
-        if (command.contains("kernel")) select_kernel(command["kernel"].get<int64_t>());
-        if (command.contains("channel")) select_input_channel(command["channel"].get<int64_t>());
-        if (command.contains("samples")) {
-            for (const nlohmann::json& index : command["samples"]) add_sample(index.get<int64_t>());
-        }
-        if (command.contains("sample")) select_image(add_sample(command["sample"].get<int64_t>()));
-        if (command.contains("image")) select_image(command["image"].get<int>());
-        if (command.contains("compare")) compare_mode = command["compare"].get<bool>();
-        if (command.contains("compare_images")) compare_images = command["compare_images"].get<std::vector<int>>();
-        if (command.contains("compare_kernels")) compare_kernels = command["compare_kernels"].get<std::vector<int64_t>>();
-        if (command.contains("layer_output")) show_layer_output = command["layer_output"].get<bool>();
-        if (preprocessing_ && (command.contains("invert") || command.contains("scale") || command.contains("mean") || command.contains("std"))) {
-            Preprocessing settings = *preprocessing_;
-            if (command.contains("invert")) settings.invert = command["invert"].get<bool>();
-            if (command.contains("scale")) settings.scale = command["scale"].get<double>();
-            if (command.contains("mean")) settings.mean = command["mean"].get<std::vector<double>>();
-            if (command.contains("std")) settings.std = command["std"].get<std::vector<double>>();
-            set_preprocessing(settings);
-        }
-    } catch (const std::exception& failure) {
-        return std::string("inspect: ") + failure.what();
-    }
-    return {};
-}
-
-// ---- test hook -------------------------------------------------------------
-
-std::string Inspection::to_json() const {
-    nlohmann::json out;
-    out["engine_error"] = engine_error_.empty() ? nlohmann::json(nullptr) : nlohmann::json(engine_error_);
-    out["compute_error"] = compute_error_.empty() ? nlohmann::json(nullptr) : nlohmann::json(compute_error_);
-    out["busy"] = !queue_.empty();
-    out["kernel"] = kernel_;
-    out["input_channel"] = input_channel_;
-    out["show_layer_output"] = show_layer_output;
-    out["compare_mode"] = compare_mode;
-    out["compare_images"] = compare_images;
-    out["compare_kernels"] = compare_kernels;
-    out["labels_source"] = labels_source_;
-    out["samples"] = samples_ ? nlohmann::json{{"count", samples_->count}, {"classes", samples_->class_names}} : nlohmann::json(nullptr);
-    nlohmann::json layer = nullptr;
-    if (model_ && selected_layer_ >= 0) {
-        const Layer& selected = model_->layers[static_cast<size_t>(selected_layer_)];
-        nlohmann::json weights = nlohmann::json::array();
-        for (const Weight& weight : selected.weights) {
-            weights.push_back({{"name", weight.name},
-                               {"shape", shape_json(weight.tensor.shape())},
-                               {"shape_text", shape_to_string_x(weight.tensor.shape())},
-                               {"dtype", dtype_name(weight.tensor.dtype())}});
-        }
-        layer = {{"index", selected_layer_}, {"name", selected.name}, {"type", selected.type}, {"weights", weights},
-                 {"kernels", selected_kernels_ ? selected_kernels_->out_channels : 0},
-                 {"in_channels", selected_kernels_ ? selected_kernels_->in_channels : 0}};
-    }
-    out["layer"] = layer;
-    nlohmann::json images = nlohmann::json::array();
-    for (const InspectImage& image : images_) {
-        images.push_back({{"name", image.name}, {"sample_index", image.sample_index}, {"label", image.label},
-                          {"shape", shape_json(image.pixels.shape())}});
-    }
-    out["images"] = images;
-    out["current_image"] = current_image_;
-    if (preprocessing_) {
-        out["preprocessing"] = {{"height", preprocessing_->height}, {"width", preprocessing_->width},
-                                {"channels", preprocessing_->channels}, {"invert", preprocessing_->invert},
-                                {"scale", preprocessing_->scale}, {"mean", preprocessing_->mean},
-                                {"std", preprocessing_->std}, {"text", describe_preprocessing(*preprocessing_)}};
-    } else {
-        out["preprocessing"] = nullptr;
-    }
-    // Responses computed for the selected layer, with their values when small.
-    nlohmann::json responses = nlohmann::json::array();
-    for (const auto& [key, map] : responses_) {
-        const auto& [image_id, layer_index, kernel, channel, layer_output] = key;
-        if (layer_index != selected_layer_ || map.values.empty()) continue;
-        const InspectImage* image = nullptr;
-        for (const InspectImage& candidate : images_) if (candidate.id == image_id) image = &candidate;
-        if (!image) continue;
-        double sum = 0.0, low = INFINITY, high = -INFINITY;
-        for (float v : map.values) {
-            sum += v;
-            low = std::min<double>(low, v);
-            high = std::max<double>(high, v);
-        }
-        nlohmann::json entry = {{"image", image->name}, {"sample_index", image->sample_index}, {"kernel", kernel},
-                                {"channel", channel}, {"layer_output", layer_output},
-                                {"shape", {map.height, map.width}}, {"sum", sum}, {"min", low}, {"max", high}};
-        if (map.height * map.width <= max_hook_values) entry["values"] = map.values;
-        responses.push_back(entry);
-    }
-    out["responses"] = responses;
-    nlohmann::json prediction = nullptr;
-    if (current_image_ >= 0) {
-        auto found = results_.find(images_[static_cast<size_t>(current_image_)].id);
-        if (found != results_.end() && found->second.prediction) {
-            const Prediction& p = *found->second.prediction;
-            nlohmann::json top = nlohmann::json::array();
-            for (size_t i = 0; i < p.order.size() && i < 5; ++i) {
-                top.push_back({{"class", p.order[i]}, {"label", label_name(p.order[i])}, {"probability", p.probabilities[p.order[i]]}});
-            }
-            prediction = {{"image", images_[static_cast<size_t>(current_image_)].name}, {"top", top}};
-        }
-    }
-    out["prediction"] = prediction;
-    return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+const Prediction* Inspection::cached_prediction(int position) const {
+    if (position < 0 || position >= static_cast<int>(images_.size())) return nullptr;
+    auto found = results_.find(images_[static_cast<size_t>(position)].id);
+    return found != results_.end() && found->second.prediction ? &*found->second.prediction : nullptr;
 }
 
 }  // namespace convscope::ui

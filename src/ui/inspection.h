@@ -19,6 +19,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/engine/engine.h"
@@ -119,6 +120,10 @@ public:
     // Changes whenever cached results are dropped (new model, new
     // preprocessing): part of texture keys for maps drawn from them.
     uint64_t results_generation() const { return results_generation_; }
+    // Changes on every set_model(): the key for anything computed from the
+    // model itself. (A new Model may sit at a freed one's address, so a
+    // pointer is no key.)
+    uint64_t model_generation() const { return model_generation_; }
     size_t queued() const { return queue_.size(); }
 
     // Queues what the current selection shows (current image x kernel, the
@@ -128,17 +133,22 @@ public:
     // Runs queued computations until `budget` is spent (at least one).
     void do_work(std::chrono::milliseconds budget);
 
-    // Applies a selection given as JSON (the page's window.convscope.inspect()
-    // and, later, URL state): {"layer": name|index, "kernel": k, "channel": c,
-    // "sample": n (adds and selects a bundled sample), "samples": [n...],
-    // "image": position, "compare": bool, "compare_images": [positions],
-    // "compare_kernels": [k...], "layer_output": bool, "invert": bool,
-    // "scale": x, "mean": [..], "std": [..]}. Returns "" or what was wrong.
-    // (AppState::inspect_command adds "panel" and "save" on top.)
-    std::string apply_command(const std::string& json);
-
-    // Everything the e2e test needs, as a JSON object text.
-    std::string to_json() const;
+    // What the cache holds, for the test hook (ui/inspection_hook.h):
+    // responses by image id, layer, kernel, channel and mode, and the
+    // prediction of image `position` if computed (null otherwise).
+    struct ResponseKey {
+        uint64_t image_id;
+        int layer;
+        int64_t kernel;
+        int64_t channel;
+        bool layer_output;
+        bool operator<(const ResponseKey& other) const {
+            return std::tie(image_id, layer, kernel, channel, layer_output) <
+                   std::tie(other.image_id, other.layer, other.kernel, other.channel, other.layer_output);
+        }
+    };
+    const std::map<ResponseKey, Map2D>& cached_responses() const { return responses_; }
+    const Prediction* cached_prediction(int position) const;
 
 private:
     struct Job {
@@ -154,7 +164,6 @@ private:
         std::optional<std::map<std::string, Tensor>> activations;  // capture_all run
         std::optional<Prediction> prediction;
     };
-    using ResponseKey = std::tuple<uint64_t, int, int64_t, int64_t, bool>;
 
     void invalidate_results();
     void update_selected_kernels();
@@ -187,6 +196,7 @@ private:
     std::string compute_error_;
     uint64_t map_version_ = 1;
     uint64_t results_generation_ = 1;
+    uint64_t model_generation_ = 0;
 };
 
 }  // namespace convscope::ui

@@ -124,7 +124,8 @@ std::vector<std::string> mutation_inputs(const std::string& source_dir) {
         for (const auto& entry : fs::recursive_directory_iterator(folder)) {
             if (!entry.is_regular_file()) continue;
             std::string extension = entry.path().extension().string();
-            if (extension == ".h5" || extension == ".keras" || extension == ".onnx" || extension == ".hdf5") {
+            if (extension == ".h5" || extension == ".keras" || extension == ".onnx" || extension == ".hdf5" ||
+                extension == ".tflite") {
                 files.push_back(entry.path().string());
             }
         }

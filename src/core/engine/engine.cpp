@@ -49,6 +49,16 @@ bool allocates_fresh_output(OpKind op) {
     }
 }
 
+bool is_integer_dtype(DType dtype) { return dtype != DType::f16 && dtype != DType::f32 && dtype != DType::f64; }
+
+Tensor to_int64_tensor(const Tensor& tensor) {
+    if (tensor.dtype() == DType::i64) return tensor;
+    Tensor out = Tensor::zeros(DType::i64, tensor.shape());
+    int64_t* values = reinterpret_cast<int64_t*>(out.mutable_raw());
+    for (uint64_t i = 0; i < tensor.element_count(); ++i) values[i] = static_cast<int64_t>(tensor.value_at(i));
+    return out;
+}
+
 // Keras input shape of an InputLayer from its config, batch included.
 Shape keras_input_shape(const Layer& layer) {
     for (const char* key : {"batch_input_shape", "batch_shape"}) {
@@ -240,7 +250,10 @@ RunResult Engine::run(const std::map<std::string, Tensor>& feeds, const RunOptio
     for (size_t i = 0; i < inputs_.size(); ++i) {
         auto found = feeds.find(inputs_[i].name);
         if (found == feeds.end()) throw Error(concat("no tensor given for model input '", inputs_[i].name, "'"));
-        Tensor tensor = found->second.to_float32();
+        // The engine holds floats as float32 and integers as int64 (as the
+        // ONNX compiler bakes initializers), so an integer or bool input the
+        // model declares as such (indices, masks) stays exact.
+        Tensor tensor = is_integer_dtype(inputs_[i].dtype) ? to_int64_tensor(found->second) : found->second.to_float32();
         const Shape& expected = inputs_[i].shape;
         if (!expected.empty() && tensor.rank() + 1 == static_cast<int>(expected.size())) {
             Shape with_batch = tensor.shape();

@@ -13,6 +13,7 @@ namespace {
 
 // Element offset of (channel, y, x) in a batch-1 image of either layout.
 struct ImageIndex {
+    ImageIndex(const SpatialSize& image_size, bool first) : size(image_size), channels_first(first) {}
     SpatialSize size;
     bool channels_first = false;
     int64_t at(int64_t c, int64_t y, int64_t x) const {
@@ -65,8 +66,8 @@ void blur(std::vector<float>& values, const ImageIndex& index, float sigma) {
 
 }  // namespace
 
-FilterVisualization visualize_filter(const GradientEngine& gradients, const Target& target,
-                                     const FilterVisualizationOptions& options) {
+FilterVisualizer::FilterVisualizer(const GradientEngine& gradients, const Target& target, const FilterVisualizationOptions& options)
+    : gradients_(&gradients), target_(target), options_(options), random_(options.seed), shift_(-std::max(0, options.jitter), std::max(0, options.jitter)) {
     if (options.steps < 1 || options.steps > 100000) throw Error(concat("filter visualisation: steps must be 1..100000, got ", options.steps));
     if (!(options.step_size > 0.0f) || !std::isfinite(options.step_size)) {
         throw Error(concat("filter visualisation: step size must be positive, got ", options.step_size));
@@ -80,53 +81,70 @@ FilterVisualization visualize_filter(const GradientEngine& gradients, const Targ
     if (target.kind == Target::Kind::class_score && target.class_index < 0) {
         throw Error("filter visualisation of a class needs the class index (there is no picture to take the top class from)");
     }
-    Shape shape = gradients.engine().input_shape();
-    if (shape.size() == 4 && shape[0] < 0) shape[0] = 1;
-    for (int64_t d : shape) {
-        if (d <= 0) throw Error(concat("filter visualisation needs a fixed input size; the model's input is ", shape_to_string(shape)));
+    shape_ = gradients.engine().input_shape();
+    if (shape_.size() == 4 && shape_[0] < 0) shape_[0] = 1;
+    for (int64_t d : shape_) {
+        if (d <= 0) throw Error(concat("filter visualisation needs a fixed input size; the model's input is ", shape_to_string(shape_)));
     }
-    ImageIndex index;
-    index.channels_first = gradients.layout() == DataLayout::channels_first;
-    index.size = spatial_size(Tensor::zeros(DType::f32, shape), gradients.layout());
+    channels_first_ = gradients.layout() == DataLayout::channels_first;
+    size_ = spatial_size(Tensor::zeros(DType::f32, shape_), gradients.layout());
 
-    std::mt19937 random(options.seed);
     std::uniform_real_distribution<float> noise(-options.start_noise, options.start_noise);
     const float middle = 0.5f * (options.value_low + options.value_high);
-    std::vector<float> image(shape_element_count(shape));
-    for (float& v : image) v = std::clamp(middle + noise(random), options.value_low, options.value_high);
+    image_.resize(shape_element_count(shape_));
+    for (float& v : image_) v = std::clamp(middle + noise(random_), options.value_low, options.value_high);
+    initial_objective_ = gradients.gradient_of(Tensor::from_floats(shape_, image_), target_).target_values.at(0);
+}
 
-    FilterVisualization result;
-    result.initial_objective = gradients.gradient_of(Tensor::from_floats(shape, image), target).target_values.at(0);
-    std::uniform_int_distribution<int> shift(-options.jitter, options.jitter);
-    for (int step = 1; step <= options.steps; ++step) {
-        const int64_t dy = options.jitter > 0 ? shift(random) : 0, dx = options.jitter > 0 ? shift(random) : 0;
-        Gradients g = gradients.gradient_of(Tensor::from_floats(shape, rolled(image, index, dy, dx)), target);
+int FilterVisualizer::step(int units) {
+    const ImageIndex index(size_, channels_first_);
+    const FilterVisualizationOptions& o = options_;
+    int count = 0;
+    for (; count < units && !done(); ++count) {
+        const int64_t dy = o.jitter > 0 ? shift_(random_) : 0, dx = o.jitter > 0 ? shift_(random_) : 0;
+        Gradients g = gradients_->gradient_of(Tensor::from_floats(shape_, rolled(image_, index, dy, dx)), target_);
         std::vector<float> gradient = rolled(g.input_gradient.to_float_vector(), index, -dy, -dx);
         double square_sum = 0.0;
         for (float v : gradient) square_sum += static_cast<double>(v) * v;
         const double rms = std::sqrt(square_sum / static_cast<double>(std::max<size_t>(gradient.size(), 1)));
-        const float objective = g.target_values.at(0);
-        result.objective_per_step.push_back(objective);
+        objective_per_step_.push_back(g.target_values.at(0));
         if (rms == 0.0) {
             // The unit is silent on the whole picture (a ReLU channel below
             // zero everywhere), so there is no direction to climb: kick the
             // picture with fresh noise until some part of it makes the unit
             // fire.
-            std::uniform_real_distribution<float> kick(-0.25f * (options.value_high - options.value_low),
-                                                       0.25f * (options.value_high - options.value_low));
-            for (float& v : image) v = std::clamp(v + kick(random), options.value_low, options.value_high);
+            std::uniform_real_distribution<float> kick(-0.25f * (o.value_high - o.value_low), 0.25f * (o.value_high - o.value_low));
+            for (float& v : image_) v = std::clamp(v + kick(random_), o.value_low, o.value_high);
         } else if (std::isfinite(rms)) {
-            const float scale = static_cast<float>(options.step_size / rms);
-            for (size_t i = 0; i < image.size(); ++i) {
-                image[i] = std::clamp(image[i] + scale * gradient[i], options.value_low, options.value_high);
-            }
+            const float scale = static_cast<float>(o.step_size / rms);
+            for (size_t i = 0; i < image_.size(); ++i) image_[i] = std::clamp(image_[i] + scale * gradient[i], o.value_low, o.value_high);
         }
-        if (options.blur_every > 0 && step % options.blur_every == 0) blur(image, index, options.blur_sigma);
-        if (options.on_step && !options.on_step(step, objective, Tensor::from_floats(shape, image))) break;
+        if (o.blur_every > 0 && units_done() % o.blur_every == 0) blur(image_, index, o.blur_sigma);
     }
-    result.image = Tensor::from_floats(shape, image);
-    result.final_objective = gradients.gradient_of(result.image, target).target_values.at(0);
+    return count;
+}
+
+FilterVisualization FilterVisualizer::result() const {
+    FilterVisualization result;
+    result.initial_objective = initial_objective_;
+    result.objective_per_step = objective_per_step_;
+    result.image = image();
+    result.final_objective = gradients_->gradient_of(result.image, target_).target_values.at(0);
     return result;
+}
+
+FilterVisualization visualize_filter(const GradientEngine& gradients, const Target& target,
+                                     const FilterVisualizationOptions& options) {
+    FilterVisualizer run(gradients, target, options);
+    if (!options.on_step) {
+        run.step(run.total_units());
+        return run.result();
+    }
+    while (!run.done()) {
+        run.step(1);
+        if (!options.on_step(run.units_done(), run.last_objective(), run.image())) break;
+    }
+    return run.result();
 }
 
 }  // namespace convscope

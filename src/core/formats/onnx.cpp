@@ -1306,4 +1306,11 @@ Model open_onnx_in_place(const WritableFileBytes& bytes, const std::string& file
     return open_onnx_with(bytes, file_name, bytes->data());
 }
 
+OnnxTensor read_onnx_tensor(const FileBytes& bytes, const std::string& file_name) {
+    if (!bytes) throw Error("read_onnx_tensor: no bytes");
+    DecodeContext context{bytes, file_name, nullptr, bytes->size()};
+    DecodedTensor decoded = decode_tensor(MessageReader(ByteSpan(bytes->data(), bytes->size()), file_name + ": TensorProto"), context);
+    return OnnxTensor{std::move(decoded.name), std::move(decoded.tensor)};
+}
+
 }  // namespace convscope

@@ -83,4 +83,14 @@ Model open_onnx(const FileBytes& bytes, const std::string& file_name);
 // about the file's size in memory instead of twice it.
 Model open_onnx_in_place(const WritableFileBytes& bytes, const std::string& file_name);
 
+// One serialized TensorProto on its own (item 5 above), as the ONNX test
+// suite stores inputs and expected outputs (test_data_set_*/input_0.pb),
+// decoded exactly like an initializer. `name` is empty when the file has
+// none. Throws FormatError like open_onnx (external data is refused).
+struct OnnxTensor {
+    std::string name;
+    Tensor tensor;
+};
+OnnxTensor read_onnx_tensor(const FileBytes& bytes, const std::string& file_name);
+
 }  // namespace convscope

@@ -7,6 +7,7 @@
 #include "core/formats/hdf5.h"
 #include "core/formats/keras.h"
 #include "core/formats/onnx.h"
+#include "core/formats/tflite.h"
 
 namespace convscope {
 
@@ -17,6 +18,7 @@ const std::vector<ModelFormat>& model_formats() {
         {"keras-v3", "Keras 3 (.keras)", ".keras", keras::looks_like_keras_v3, keras::open_v3, nullptr},
         {"keras-h5", "Keras HDF5 (.h5)", ".h5 .hdf5", hdf5::is_hdf5, keras::open_h5, nullptr},
         {"onnx", "ONNX (.onnx)", ".onnx", looks_like_onnx, open_onnx, open_onnx_in_place},
+        {"tflite", "TensorFlow Lite (.tflite)", ".tflite", looks_like_tflite, open_tflite, nullptr},
     };
     return formats;
 }

@@ -34,6 +34,7 @@ std::string describe_preprocessing(const Preprocessing& settings) {
     }
     std::string text = concat(settings.height, "x", settings.width, settings.channels == 1 ? " grey, " : " RGB, ", scale);
     if (settings.invert) text += ", inverted";
+    if (settings.bgr) text += ", BGR order";
     auto list = [](const std::vector<double>& values) {
         std::string out;
         for (double v : values) out += (out.empty() ? "" : ",") + concat(v);
@@ -104,7 +105,9 @@ Tensor preprocess_image(const Tensor& image, const Preprocessing& settings) {
     for (int64_t y = 0; y < h; ++y) {
         for (int64_t x = 0; x < w; ++x) {
             for (int64_t k = 0; k < c; ++k) {
-                double value = src[(y * w + x) * c + k];
+                // Mean and std are per model channel, so they index by k.
+                const int64_t source = settings.bgr && c == 3 ? 2 - k : k;
+                double value = src[(y * w + x) * c + source];
                 if (settings.invert) value = 255.0 - value;
                 value = (value * settings.scale - mean[static_cast<size_t>(k)]) * inv_std[static_cast<size_t>(k)];
                 const int64_t index = last ? (y * w + x) * c + k : (k * h + y) * w + x;

@@ -19,6 +19,7 @@ struct Preprocessing {
     int64_t channels = 1;        // 1 (grey) or 3 (RGB)
     DataLayout layout = DataLayout::channels_last;
     bool invert = false;         // v -> 255 - v before scaling (dark-on-light pictures)
+    bool bgr = false;            // 3 channels fed in B, G, R order (Caffe-style models)
     double scale = 1.0 / 255.0;  // applied to 0..255 pixel values
     // Per channel (one value applies to all); empty means 0 / 1.
     std::vector<double> mean;

@@ -25,6 +25,15 @@ using AttributeValue = std::variant<int64_t, double, std::string, std::vector<in
 
 std::string attribute_to_string(const AttributeValue& value);
 
+// Affine quantization of an integer weight as its file states it (TFLite):
+// real = scale * (q - zero_point), one (scale, zero_point) pair per index
+// of dimension `axis` (per-channel), or a single pair with axis -1.
+struct WeightQuantization {
+    std::vector<float> scale;
+    std::vector<int64_t> zero_point;
+    int axis = -1;
+};
+
 struct Weight {
     std::string name;    // "conv2d/kernel:0", "conv1.weight"
     Tensor tensor;
@@ -46,6 +55,8 @@ struct Layer {
     std::vector<std::string> outputs; // value names produced
     std::map<std::string, AttributeValue> attributes;
     std::vector<Weight> weights;
+    // Quantization of integer weights, by weight name (TFLite int8/uint8 files).
+    std::map<std::string, WeightQuantization> weight_quantization;
     Shape output_shape;               // of outputs[0]; empty when not inferred
     std::string config_json;          // the layer's config as the file states it (Keras)
     // Empty when the engine can run this layer; otherwise why it cannot.

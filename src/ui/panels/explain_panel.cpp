@@ -63,9 +63,21 @@ void ExplainPanel::draw_methods(AppState& app) {
     const InspectImage& image = inspection.images()[static_cast<size_t>(current)];
     const Prediction* prediction = inspection.request_prediction(current);
     ExplainSettings settings = explanations.settings();
-    const float font = ImGui::GetFontSize();
+    draw_class_choice(inspection, image, prediction, settings);
+    draw_method_settings(explanations, settings);
+    if (settings != explanations.settings()) explanations.set_settings(settings);
 
-    // Class: the predicted one unless the user picks another.
+    if (!prediction) {
+        ImGui::TextDisabled("running the model...");
+        return;
+    }
+    draw_method_grid(inspection, explanations);
+}
+
+// Class: the predicted one unless the user picks another; opacity and zoom.
+void ExplainPanel::draw_class_choice(const Inspection& inspection, const InspectImage& image, const Prediction* prediction,
+                                     ExplainSettings& settings) {
+    const float font = ImGui::GetFontSize();
     ImGui::Text("%s", image.name.c_str());
     ImGui::SameLine();
     std::string predicted = "predicted";
@@ -93,8 +105,11 @@ void ExplainPanel::draw_methods(AppState& app) {
     ImGui::SameLine();
     ImGui::SetNextItemWidth(font * 6);
     ImGui::SliderFloat("zoom", &zoom_, 0.5f, 3.0f, "%.1fx");
+}
 
-    // Grad-CAM layer and occlusion settings.
+// Grad-CAM layer and occlusion settings.
+void ExplainPanel::draw_method_settings(const Explanations& explanations, ExplainSettings& settings) {
+    const float font = ImGui::GetFontSize();
     const std::vector<std::string>& layers = explanations.conv_layers();
     const std::string layer_shown = settings.gradcam_layer.empty()
                                         ? concat("default (", explanations.gradcam_layer().empty() ? "last conv" : explanations.gradcam_layer(), ")")
@@ -121,12 +136,11 @@ void ExplainPanel::draw_methods(AppState& app) {
     tooltip("The value the occlusion window is filled with (model input units)");
     settings.occlusion_window = std::clamp(settings.occlusion_window, 1, 512);
     settings.occlusion_stride = std::clamp(settings.occlusion_stride, 1, 512);
-    if (settings != explanations.settings()) explanations.set_settings(settings);
+}
 
-    if (!prediction) {
-        ImGui::TextDisabled("running the model...");
-        return;
-    }
+// Progress, then the methods side by side, as many per row as fit.
+void ExplainPanel::draw_method_grid(const Inspection& inspection, const Explanations& explanations) {
+    const float font = ImGui::GetFontSize();
     const int done = explanations.completed();
     if (done < explain_method_count) {
         ImGui::ProgressBar(static_cast<float>(done) / explain_method_count, ImVec2(font * 12, 0),
@@ -137,7 +151,6 @@ void ExplainPanel::draw_methods(AppState& app) {
                             explain_method_count);
     }
 
-    // The methods side by side, as many per row as fit.
     const Map2D& picture = explanations.input_picture();
     const int64_t side = std::max<int64_t>(1, std::max(picture.width, picture.height));
     const float cell = std::max(1.0f, zoom_ * font * 9.0f / static_cast<float>(side));

@@ -18,6 +18,10 @@ public:
 
 private:
     void draw_methods(AppState& app);
+    void draw_class_choice(const Inspection& inspection, const InspectImage& image, const Prediction* prediction,
+                           ExplainSettings& settings);
+    void draw_method_settings(const Explanations& explanations, ExplainSettings& settings);
+    void draw_method_grid(const Inspection& inspection, const Explanations& explanations);
     void draw_filter(AppState& app);
 
     float opacity_ = 0.6f;

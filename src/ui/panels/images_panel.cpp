@@ -41,13 +41,9 @@ bool edit_list(const char* label, std::vector<double>& values, int channels, dou
     return changed;
 }
 
-}  // namespace
-
-void ImagesPanel::draw(AppState& app) {
-    Inspection& inspection = app.inspection();
+// The current image as decoded and as the model sees it.
+void draw_current_image(Inspection& inspection) {
     const float font = ImGui::GetFontSize();
-
-    // ---- current image and preprocessing ----
     const int current = inspection.current_image();
     if (current >= 0) {
         const InspectImage& image = inspection.images()[static_cast<size_t>(current)];
@@ -75,7 +71,11 @@ void ImagesPanel::draw(AppState& app) {
     } else {
         ImGui::TextDisabled("No image yet: pick a sample below or drop a PNG/JPEG/BMP/GIF on the page.");
     }
+}
 
+// The editable preprocessing (remembered per model by the inspector).
+void draw_preprocessing(Inspection& inspection) {
+    const float font = ImGui::GetFontSize();
     if (!inspection.model()) {
         ImGui::TextDisabled("Open a model to see its preprocessing.");
     } else if (!inspection.preprocessing()) {
@@ -109,8 +109,11 @@ void ImagesPanel::draw(AppState& app) {
         ImGui::TextDisabled("remembered for this model");
         if (!inspection.compute_error().empty()) ImGui::TextColored(ImVec4(1, 0.5f, 0.45f, 1), "%s", inspection.compute_error().c_str());
     }
+}
 
-    // ---- the image list ----
+// The image list: click to make current, tick to compare.
+void draw_image_list(Inspection& inspection) {
+    const int current = inspection.current_image();
     ImGui::Separator();
     const std::vector<InspectImage>& images = inspection.images();
     ImGui::Text("Images (%zu)", images.size());
@@ -128,8 +131,21 @@ void ImagesPanel::draw(AppState& app) {
         if (ImGui::Selectable(images[i].name.c_str(), static_cast<int>(i) == current)) inspection.select_image(static_cast<int>(i));
         ImGui::PopID();
     }
+}
 
-    // ---- the bundled samples ----
+}  // namespace
+
+void ImagesPanel::draw(AppState& app) {
+    Inspection& inspection = app.inspection();
+    draw_current_image(inspection);
+    draw_preprocessing(inspection);
+    draw_image_list(inspection);
+    draw_samples(inspection);
+}
+
+// The bundled samples of one class; a click adds one to the images.
+void ImagesPanel::draw_samples(Inspection& inspection) {
+    const float font = ImGui::GetFontSize();
     const SampleSet* samples = inspection.samples();
     ImGui::Separator();
     if (!samples) {

@@ -14,6 +14,8 @@ public:
     void draw(AppState& app) override;
 
 private:
+    void draw_samples(Inspection& inspection);
+
     int class_shown_ = 9;  // Ankle boot: shoes have clear edges
 };
 

@@ -50,8 +50,8 @@ void LayersPanel::draw(AppState& app) {
     const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
                                   ImGuiTableFlags_ScrollY | ImGuiTableFlags_Resizable |
                                   ImGuiTableFlags_SizingStretchProp;
-    if (cost_model_ != model.get()) {
-        cost_model_ = model.get();
+    if (cost_generation_ != inspection.model_generation()) {
+        cost_generation_ = inspection.model_generation();
         cost_ = model_cost(*model);
     }
     if (!ImGui::BeginTable("layers", 6, flags)) return;

@@ -17,7 +17,7 @@ public:
 private:
     char filter_[128] = {};
     int last_selected_ = -1;  // to scroll to a selection made elsewhere
-    const Model* cost_model_ = nullptr;  // cost_ belongs to this model
+    uint64_t cost_generation_ = 0;  // cost_ belongs to this Inspection::model_generation()
     ModelCost cost_;
 };
 

@@ -74,6 +74,15 @@ void draw_response_cell(AppState& app, Inspection& inspection, int position, int
     ImGui::PopID();
 }
 
+// The first channel of a preprocessed image, H x W, for display.
+std::vector<float> first_channel(const Tensor& input, const Preprocessing& settings) {
+    std::vector<float> plane(static_cast<size_t>(settings.height * settings.width));
+    for (size_t i = 0; i < plane.size(); ++i) {
+        plane[i] = settings.layout == DataLayout::channels_last ? input.f32()[i * static_cast<size_t>(settings.channels)] : input.f32()[i];
+    }
+    return plane;
+}
+
 }  // namespace
 
 void ResponsePanel::draw(AppState& app) {
@@ -98,10 +107,25 @@ void ResponsePanel::draw(AppState& app) {
         return;
     }
     const Layer& layer = model->layers[static_cast<size_t>(inspection.selected_layer())];
+    draw_controls(inspection, *kernels);
+    ImGui::Separator();
+    if (inspection.images().empty() || inspection.current_image() < 0) {
+        ImGui::TextDisabled("No image: pick one in the Images tab or drop a picture on the page.");
+        return;
+    }
+    if (inspection.compare_mode) {
+        draw_compare(app, layer, *kernels);
+    } else {
+        draw_single(app, layer, *kernels);
+    }
+}
+
+// Kernel, input channel, layer output and compare switches.
+void ResponsePanel::draw_controls(Inspection& inspection, const ConvKernels& kernels) {
     ImGui::SameLine();
     int kernel = static_cast<int>(inspection.kernel());
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
-    if (ImGui::SliderInt("kernel", &kernel, 0, static_cast<int>(kernels->out_channels - 1))) inspection.select_kernel(kernel);
+    if (ImGui::SliderInt("kernel", &kernel, 0, static_cast<int>(kernels.out_channels - 1))) inspection.select_kernel(kernel);
     tooltip("Kernel (output channel) to apply; Left/Right also step through them");
     ImGui::SameLine();
     const int64_t channel = inspection.input_channel();
@@ -109,8 +133,8 @@ void ResponsePanel::draw(AppState& app) {
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
     if (ImGui::BeginCombo("input", channel_text.c_str())) {
         if (ImGui::Selectable("all (sum)", channel < 0)) inspection.select_input_channel(-1);
-        for (int64_t c = 0; c < kernels->in_channels && c < 1024; ++c) {
-            if (!kernels->reads(inspection.kernel(), c)) continue;
+        for (int64_t c = 0; c < kernels.in_channels && c < 1024; ++c) {
+            if (!kernels.reads(inspection.kernel(), c)) continue;
             if (ImGui::Selectable(concat("channel ", c).c_str(), c == channel)) inspection.select_input_channel(c);
         }
         ImGui::EndCombo();
@@ -125,58 +149,55 @@ void ResponsePanel::draw(AppState& app) {
         ImGui::SameLine();
         ImGui::TextDisabled("computing (%zu queued)...", inspection.queued());
     }
-    ImGui::Separator();
+}
 
+// Image | kernel | response, side by side.
+void ResponsePanel::draw_single(AppState& app, const Layer& layer, const ConvKernels& kernels) {
+    Inspection& inspection = app.inspection();
     const float font = ImGui::GetFontSize();
     const int current = inspection.current_image();
-    if (inspection.images().empty() || current < 0) {
-        ImGui::TextDisabled("No image: pick one in the Images tab or drop a picture on the page.");
-        return;
+    const int64_t channel = inspection.input_channel();
+    const InspectImage& image = inspection.images()[static_cast<size_t>(current)];
+    const Tensor* input = inspection.request_input(current);
+    ImGui::BeginGroup();
+    ImGui::Text("Image");
+    if (input) {
+        const Preprocessing& settings = *inspection.preprocessing();
+        const std::vector<float> plane = first_channel(*input, settings);
+        draw_map("response-input:" + std::to_string(image.id) + describe_preprocessing(settings), 1, plane.data(), settings.width,
+                 settings.height, font * 8.0f / static_cast<float>(std::max<int64_t>(settings.width, 1)),
+                 style_for(ColorMap::grayscale, plane.data(), plane.size()), image.name.c_str());
     }
-
-    if (!inspection.compare_mode) {
-        // Image | kernel | response, side by side.
-        const InspectImage& image = inspection.images()[static_cast<size_t>(current)];
-        const Tensor* input = inspection.request_input(current);
-        ImGui::BeginGroup();
-        ImGui::Text("Image");
-        if (input) {
-            const Preprocessing& settings = *inspection.preprocessing();
-            std::vector<float> plane(static_cast<size_t>(settings.height * settings.width));
-            for (size_t i = 0; i < plane.size(); ++i) {
-                plane[i] = settings.layout == DataLayout::channels_last ? input->f32()[i * static_cast<size_t>(settings.channels)] : input->f32()[i];
-            }
-            draw_map("response-input:" + std::to_string(image.id) + describe_preprocessing(settings), 1, plane.data(), settings.width,
-                     settings.height, font * 8.0f / static_cast<float>(std::max<int64_t>(settings.width, 1)),
-                     style_for(ColorMap::grayscale, plane.data(), plane.size()), image.name.c_str());
-        }
-        ImGui::TextDisabled("%s", image.name.c_str());
-        ImGui::EndGroup();
-        ImGui::SameLine();
-        ImGui::BeginGroup();
-        const int64_t shown_channel = channel >= 0 ? channel : kernels->first_input_channel(inspection.kernel());
-        ImGui::Text("Kernel %lld", static_cast<long long>(inspection.kernel()));
-        std::vector<float> slice = kernels->slice(inspection.kernel(), shown_channel);
-        draw_map(concat("response-kernel:", layer.name, ":", inspection.kernel(), ":", shown_channel), 1, slice.data(), kernels->width,
-                 kernels->height, font * 8.0f / static_cast<float>(std::max<int64_t>(kernels->width, 3)),
-                 style_for(ColorMap::diverging, slice.data(), slice.size()), "weight");
-        if (kernels->in_channels > 1) ImGui::TextDisabled(channel >= 0 ? "input channel %lld" : "channel %lld of %lld shown", static_cast<long long>(shown_channel), static_cast<long long>(kernels->in_channels));
-        ImGui::EndGroup();
-        ImGui::SameLine();
-        ImGui::BeginGroup();
-        ImGui::Text(inspection.show_layer_output ? "Layer output channel" : "Response (no bias, no activation)");
-        const Map2D* map = inspection.request_response(current, inspection.selected_layer(), inspection.kernel(), channel, inspection.show_layer_output);
-        const float cell = map && map->width > 0 ? std::max(1.0f, font * 14.0f / static_cast<float>(std::max(map->width, map->height))) : font;
-        draw_response_cell(app, inspection, current, inspection.kernel(), cell, nullptr, layer.name);
-        if (map && !map->values.empty()) {
-            HeatmapStyle style = style_for(inspection.show_layer_output ? ColorMap::viridis : ColorMap::diverging, map->values.data(), map->values.size());
-            heatmap_renderer().draw_color_bar(style, ImVec2(font * 12, font * 0.8f));
-        }
-        ImGui::EndGroup();
-        return;
+    ImGui::TextDisabled("%s", image.name.c_str());
+    ImGui::EndGroup();
+    ImGui::SameLine();
+    ImGui::BeginGroup();
+    const int64_t shown_channel = channel >= 0 ? channel : kernels.first_input_channel(inspection.kernel());
+    ImGui::Text("Kernel %lld", static_cast<long long>(inspection.kernel()));
+    std::vector<float> slice = kernels.slice(inspection.kernel(), shown_channel);
+    // Keyed by layer name: the model generation as the version tells a second model's same-named layer apart.
+    draw_map(concat("response-kernel:", layer.name, ":", inspection.kernel(), ":", shown_channel), inspection.model_generation(), slice.data(), kernels.width,
+             kernels.height, font * 8.0f / static_cast<float>(std::max<int64_t>(kernels.width, 3)),
+             style_for(ColorMap::diverging, slice.data(), slice.size()), "weight");
+    if (kernels.in_channels > 1) ImGui::TextDisabled(channel >= 0 ? "input channel %lld" : "channel %lld of %lld shown", static_cast<long long>(shown_channel), static_cast<long long>(kernels.in_channels));
+    ImGui::EndGroup();
+    ImGui::SameLine();
+    ImGui::BeginGroup();
+    ImGui::Text(inspection.show_layer_output ? "Layer output channel" : "Response (no bias, no activation)");
+    const Map2D* map = inspection.request_response(current, inspection.selected_layer(), inspection.kernel(), channel, inspection.show_layer_output);
+    const float cell = map && map->width > 0 ? std::max(1.0f, font * 14.0f / static_cast<float>(std::max(map->width, map->height))) : font;
+    draw_response_cell(app, inspection, current, inspection.kernel(), cell, nullptr, layer.name);
+    if (map && !map->values.empty()) {
+        HeatmapStyle style = style_for(inspection.show_layer_output ? ColorMap::viridis : ColorMap::diverging, map->values.data(), map->values.size());
+        heatmap_renderer().draw_color_bar(style, ImVec2(font * 12, font * 0.8f));
     }
+    ImGui::EndGroup();
+}
 
-    // ---- compare grid: rows are images, columns kernels ----
+// The compare grid's controls: rows are images, columns kernels.
+void ResponsePanel::draw_compare(AppState& app, const Layer& layer, const ConvKernels& kernels) {
+    Inspection& inspection = app.inspection();
+    const float font = ImGui::GetFontSize();
     if (!editing_kernel_list_) {
         // Follow the selection made elsewhere (the hook, URL state).
         std::string text;
@@ -185,7 +206,7 @@ void ResponsePanel::draw(AppState& app) {
     }
     ImGui::SetNextItemWidth(font * 12);
     if (ImGui::InputText("kernels", kernel_list_, sizeof kernel_list_)) {
-        inspection.compare_kernels = parse_kernel_list(kernel_list_, kernels->out_channels);
+        inspection.compare_kernels = parse_kernel_list(kernel_list_, kernels.out_channels);
     }
     editing_kernel_list_ = ImGui::IsItemActive();
     tooltip("Kernels to compare, e.g. 0, 1, 4");
@@ -200,6 +221,13 @@ void ResponsePanel::draw(AppState& app) {
         ImGui::TextDisabled("Tick images in the Images tab and list kernels above.");
         return;
     }
+    draw_compare_grid(app, layer, kernels, rows);
+}
+
+void ResponsePanel::draw_compare_grid(AppState& app, const Layer& layer, const ConvKernels& kernels, const std::vector<int>& rows) {
+    Inspection& inspection = app.inspection();
+    const float font = ImGui::GetFontSize();
+    const int64_t channel = inspection.input_channel();
     // The shared range covers every map already computed.
     HeatmapStyle shared;
     const ColorMap color_map = inspection.show_layer_output ? ColorMap::viridis : ColorMap::diverging;
@@ -221,8 +249,8 @@ void ResponsePanel::draw(AppState& app) {
         for (size_t c = 0; c < inspection.compare_kernels.size(); ++c) {
             ImGui::TableSetColumnIndex(static_cast<int>(c) + 1);
             const int64_t k = inspection.compare_kernels[c];
-            std::vector<float> slice = kernels->slice(k, channel >= 0 ? channel : kernels->first_input_channel(k));
-            draw_map(concat("compare-kernel:", layer.name, ":", k, ":", channel), 1, slice.data(), kernels->width, kernels->height,
+            std::vector<float> slice = kernels.slice(k, channel >= 0 ? channel : kernels.first_input_channel(k));
+            draw_map(concat("compare-kernel:", layer.name, ":", k, ":", channel), inspection.model_generation(), slice.data(), kernels.width, kernels.height,
                      font * 1.2f, style_for(ColorMap::diverging, slice.data(), slice.size()), concat("kernel ", k).c_str());
             ImGui::SameLine();
             ImGui::Text("%lld", static_cast<long long>(k));
@@ -234,10 +262,7 @@ void ResponsePanel::draw(AppState& app) {
             const Tensor* input = inspection.request_input(position);
             if (input) {
                 const Preprocessing& settings = *inspection.preprocessing();
-                std::vector<float> plane(static_cast<size_t>(settings.height * settings.width));
-                for (size_t i = 0; i < plane.size(); ++i) {
-                    plane[i] = settings.layout == DataLayout::channels_last ? input->f32()[i * static_cast<size_t>(settings.channels)] : input->f32()[i];
-                }
+                const std::vector<float> plane = first_channel(*input, settings);
                 draw_map("compare-input:" + std::to_string(image.id) + describe_preprocessing(settings), 1, plane.data(), settings.width,
                          settings.height, cell, style_for(ColorMap::grayscale, plane.data(), plane.size()), image.name.c_str());
             }

@@ -6,6 +6,9 @@
 // channel or summed over all.
 #pragma once
 
+#include <vector>
+
+#include "core/inspect/kernels.h"
 #include "ui/panels/panel.h"
 
 namespace convscope::ui {
@@ -17,6 +20,11 @@ public:
     void draw(AppState& app) override;
 
 private:
+    void draw_controls(Inspection& inspection, const ConvKernels& kernels);
+    void draw_single(AppState& app, const Layer& layer, const ConvKernels& kernels);
+    void draw_compare(AppState& app, const Layer& layer, const ConvKernels& kernels);
+    void draw_compare_grid(AppState& app, const Layer& layer, const ConvKernels& kernels, const std::vector<int>& rows);
+
     bool shared_scale_ = true;  // compare grid: one colour range for every cell
     char kernel_list_[128] = "0, 1";
     bool editing_kernel_list_ = false;
