@@ -21,14 +21,15 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fixture_writers as fw  # noqa: E402
 import keras_layout as kl  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "tests", "fixtures", "keras")
 CORPUS = os.path.join(os.path.dirname(ROOT), "shared", "corpus")
 
-GLOROT = {"class_name": "GlorotUniform", "config": {"seed": None}}
-ZEROS = {"class_name": "Zeros", "config": {}}
+GLOROT = fw.keras_initializer("GlorotUniform")
+ZEROS = fw.keras_initializer("Zeros")
 
 
 # ---- Keras shape rules (keras conv_utils), used for the expectations -------
@@ -52,7 +53,7 @@ def deconv_length(n, k, s, padding):
     return n * s
 
 
-# ---- Keras 2 style layer configs -------------------------------------------
+# ---- Keras 2 style layer configs (the common layers' from fixture_writers) --
 
 def k2_layer(class_name, name, **config):
     full = {"name": name, "trainable": True, "dtype": "float32"}
@@ -61,24 +62,19 @@ def k2_layer(class_name, name, **config):
 
 
 def k2_conv(name, filters, kernel, strides=1, padding="valid", activation="linear", use_bias=True, **extra):
-    return k2_layer("Conv2D", name, filters=filters, kernel_size=[kernel, kernel], strides=[strides, strides],
-                    padding=padding, data_format="channels_last", dilation_rate=[1, 1], activation=activation,
-                    use_bias=use_bias, kernel_initializer=GLOROT, bias_initializer=ZEROS, kernel_regularizer=None,
-                    bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                    **extra)
+    options = dict(filters=filters, kernel=kernel, strides=strides, padding=padding, activation=activation,
+                   use_bias=use_bias)
+    return {"class_name": "Conv2D", "config": {**fw.keras_layer_config("Conv2D", options, name), **extra}}
 
 
 def k2_dense(name, units, activation="linear", **extra):
-    return k2_layer("Dense", name, units=units, activation=activation, use_bias=True, kernel_initializer=GLOROT,
-                    bias_initializer=ZEROS, kernel_regularizer=None, bias_regularizer=None,
-                    activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **extra)
+    options = dict(units=units, activation=activation)
+    return {"class_name": "Dense", "config": {**fw.keras_layer_config("Dense", options, name), **extra}}
 
 
 def k2_bn(name):
-    return k2_layer("BatchNormalization", name, axis=-1, momentum=0.99, epsilon=0.001, center=True, scale=True,
-                    beta_initializer=ZEROS, gamma_initializer={"class_name": "Ones", "config": {}},
-                    moving_mean_initializer=ZEROS, moving_variance_initializer={"class_name": "Ones", "config": {}},
-                    beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None)
+    options = dict(axis=-1, momentum=0.99, epsilon=0.001)
+    return {"class_name": "BatchNormalization", "config": fw.keras_layer_config("BatchNormalization", options, name)}
 
 
 def with_inbound(layer, *nodes):
@@ -92,7 +88,7 @@ def with_inbound(layer, *nodes):
 # ---- Keras 3 style layer configs -------------------------------------------
 
 def policy(name="float32"):
-    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": name}, "registered_name": None}
+    return fw.keras_dtype(keras3=True, name=name)
 
 
 def k3_layer(class_name, name, **config):

@@ -13,7 +13,11 @@ import json
 import os
 import struct
 import zipfile
+import sys
 import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fixture_writers as fw  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "tests", "fixtures", "regressions")
@@ -46,17 +50,13 @@ def huge_activation_config():
     write("huge_activation_config.json", json.dumps(config).encode())
 
 
-def png_chunk(kind, body):
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-
-
 def huge_png():
     # A 20000 x 20000 grey header over a tiny body: 400 M samples, within
     # stb_image's own 2^30 bound but past our tensor limit (256 M), so only
     # our check before decoding stops the 400 MB + 1.6 GB allocations.
     ihdr = struct.pack(">IIBBBBB", 20000, 20000, 8, 0, 0, 0, 0)
-    data = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(b"\0" * 64)) + \
-        png_chunk(b"IEND", b"")
+    data = b"\x89PNG\r\n\x1a\n" + fw.png_chunk(b"IHDR", ihdr) + fw.png_chunk(b"IDAT", zlib.compress(b"\0" * 64)) + \
+        fw.png_chunk(b"IEND", b"")
     write("huge_dimensions.png", data)
 
 

@@ -41,7 +41,6 @@ minutes on two cores).
 """
 
 import argparse
-import collections
 import gzip
 import hashlib
 import json
@@ -49,7 +48,6 @@ import os
 import struct
 import sys
 import tempfile
-import zlib
 
 import numpy as np
 import torch
@@ -63,6 +61,8 @@ SCRIPT_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(SCRIPT_DIR)
 sys.path.insert(0, SCRIPT_DIR)
 import keras_layout  # noqa: E402  (scripts/keras_layout.py, owned by the keras engineer)
+import fixture_writers  # noqa: E402  (scripts/fixture_writers.py: PNG and Keras config writers)
+from fixture_writers import read_png, write_png  # noqa: E402
 
 DATASET_DIR = "/usr/share/datasets/fashion-mnist"
 DATASET_FILES = {
@@ -359,172 +359,23 @@ def keras_weights(net):
 
 
 # ---------------------------------------------------------------- Keras configs
+# The layer and model configs are written by scripts/fixture_writers.py (shared
+# with the Keras fixture script); the demo adds its BatchNormalization
+# parameters (torch's, as Keras writes them) and its fixed policy id.
 
-def _initializer(class_name, keras3):
-    entry = {"class_name": class_name,
-             "config": {"seed": None} if class_name == "GlorotUniform" else {}}
-    if keras3:
-        entry = {"module": "keras.initializers", **entry, "registered_name": None}
-    return entry
-
-
-def _dtype(keras3, shared=True):
-    if not keras3:
-        return "float32"
-    policy = {"module": "keras", "class_name": "DTypePolicy",
-              "config": {"name": "float32"}, "registered_name": None}
-    if shared:
-        policy["shared_object_id"] = KERAS3_SHARED_POLICY_ID
-    return policy
-
-
-def _layer_config(kind, options, name, keras3, first_dtype_shared):
-    """The config dict of one layer as tf.keras 2.3 (keras3=False) or Keras
-    3.10 (keras3=True) get_config() returns it; key order follows theirs."""
-    config = {"name": name, "trainable": True, "dtype": _dtype(keras3, first_dtype_shared)}
-    if kind == "Conv2D":
-        config.update({
-            "filters": options["filters"],
-            "kernel_size": [options["kernel"], options["kernel"]],
-            "strides": [1, 1],
-            "padding": options["padding"],
-            "data_format": "channels_last",
-            "dilation_rate": [1, 1],
-        })
-        if keras3:
-            config["groups"] = 1
-        config.update({
-            "activation": options["activation"],
-            "use_bias": options["use_bias"],
-            "kernel_initializer": _initializer("GlorotUniform", keras3),
-            "bias_initializer": _initializer("Zeros", keras3),
-            "kernel_regularizer": None,
-            "bias_regularizer": None,
-            "activity_regularizer": None,
-            "kernel_constraint": None,
-            "bias_constraint": None,
-        })
-    elif kind == "BatchNormalization":
-        config.update({
-            # tf.keras 2.x stores the normalised axis list after build();
-            # Keras 3 keeps the constructor's int.
-            "axis": -1 if keras3 else [3],
-            "momentum": 1.0 - BN_TORCH_MOMENTUM,
-            "epsilon": BN_EPSILON,
-            "center": True,
-            "scale": True,
-            "beta_initializer": _initializer("Zeros", keras3),
-            "gamma_initializer": _initializer("Ones", keras3),
-            "moving_mean_initializer": _initializer("Zeros", keras3),
-            "moving_variance_initializer": _initializer("Ones", keras3),
-            "beta_regularizer": None,
-            "gamma_regularizer": None,
-            "beta_constraint": None,
-            "gamma_constraint": None,
-        })
-        if keras3:
-            config["synchronized"] = False
-    elif kind == "Activation":
-        config["activation"] = options["activation"]
-    elif kind == "MaxPooling2D":
-        pool = options["pool"]
-        config.update({"pool_size": [pool, pool], "padding": "valid",
-                       "strides": [pool, pool], "data_format": "channels_last"})
-    elif kind == "Dropout":
-        if keras3:
-            config.update({"rate": options["rate"], "seed": None, "noise_shape": None})
-        else:
-            config.update({"rate": options["rate"], "noise_shape": None, "seed": None})
-    elif kind == "Flatten":
-        config["data_format"] = "channels_last"
-    elif kind == "GlobalAveragePooling2D":
-        config["data_format"] = "channels_last"
-        if keras3:
-            config["keepdims"] = False  # tf.keras 2.3 predates keepdims
-    elif kind == "Dense":
-        config.update({
-            "units": options["units"],
-            "activation": options["activation"],
-            "use_bias": True,
-            "kernel_initializer": _initializer("GlorotUniform", keras3),
-            "bias_initializer": _initializer("Zeros", keras3),
-            "kernel_regularizer": None,
-            "bias_regularizer": None,
-        })
-        if not keras3:
-            config["activity_regularizer"] = None
-        config.update({"kernel_constraint": None, "bias_constraint": None})
-    else:
-        raise ValueError("no Keras config for %s" % kind)
-    return config
-
-
-def _layer_input_shapes(layers):
-    """Each layer's NHWC input shape (batch as None), for Keras 3 build_config."""
-    shapes = []
-    shape = [None, *INPUT_SHAPE_HWC]
-    for kind, options in layers:
-        shapes.append(list(shape))
-        if kind == "Conv2D":
-            if options["padding"] == "valid":
-                shape = [None, shape[1] - options["kernel"] + 1,
-                         shape[2] - options["kernel"] + 1, options["filters"]]
-            else:
-                shape = [None, shape[1], shape[2], options["filters"]]
-        elif kind == "MaxPooling2D":
-            shape = [None, shape[1] // options["pool"], shape[2] // options["pool"], shape[3]]
-        elif kind == "Flatten":
-            shape = [None, int(np.prod(shape[1:]))]
-        elif kind == "GlobalAveragePooling2D":
-            shape = [None, shape[3]]
-        elif kind == "Dense":
-            shape = [None, options["units"]]
-    return shapes
-
-
-# Keras 3 layers that mark themselves built in __init__ never record a
-# build_config (pooling, dropout, activation); the others do.
-KERAS3_BUILT_AT_INIT = {"MaxPooling2D", "Dropout", "Activation", "GlobalAveragePooling2D"}
+def _keras_layers(layers):
+    return [(kind, dict(options, momentum=1.0 - BN_TORCH_MOMENTUM, epsilon=BN_EPSILON)
+             if kind == "BatchNormalization" else options) for kind, options in layers]
 
 
 def keras2_model_config(layers):
-    entries = []
-    for index, (name, (kind, options)) in enumerate(zip(keras_layer_names(layers), layers)):
-        config = _layer_config(kind, options, name, keras3=False, first_dtype_shared=True)
-        if index == 0:
-            config["batch_input_shape"] = [None, *INPUT_SHAPE_HWC]
-        entries.append({"class_name": kind, "config": config})
-    return {"class_name": "Sequential",
-            "config": {"name": "sequential", "layers": entries,
-                       "build_input_shape": [None, *INPUT_SHAPE_HWC]}}
+    return fixture_writers.keras2_sequential_config(_keras_layers(layers), keras_layer_names(layers),
+                                                    INPUT_SHAPE_HWC)
 
 
 def keras3_model_config(layers):
-    entries = [{
-        "module": "keras.layers",
-        "class_name": "InputLayer",
-        "config": {"batch_shape": [None, *INPUT_SHAPE_HWC], "dtype": "float32",
-                   "sparse": False, "ragged": False, "name": "input_layer"},
-        "registered_name": None,
-    }]
-    input_shapes = _layer_input_shapes(layers)
-    for index, (name, (kind, options)) in enumerate(zip(keras_layer_names(layers), layers)):
-        # As in the corpus .keras: the first layer's policy is serialised
-        # before the model's shared one, so only the later ones carry the id.
-        config = _layer_config(kind, options, name, keras3=True, first_dtype_shared=index > 0)
-        entry = {"module": "keras.layers", "class_name": kind, "config": config,
-                 "registered_name": None}
-        if kind not in KERAS3_BUILT_AT_INIT:
-            entry["build_config"] = {"input_shape": input_shapes[index]}
-        entries.append(entry)
-    return {
-        "module": "keras",
-        "class_name": "Sequential",
-        "config": {"name": "sequential", "trainable": True, "dtype": _dtype(True),
-                   "layers": entries, "build_input_shape": [None, *INPUT_SHAPE_HWC]},
-        "registered_name": None,
-        "build_config": {"input_shape": [None, *INPUT_SHAPE_HWC]},
-    }
+    return fixture_writers.keras3_sequential_config(_keras_layers(layers), keras_layer_names(layers),
+                                                    INPUT_SHAPE_HWC, KERAS3_SHARED_POLICY_ID)
 
 
 # ---------------------------------------------------------------- numpy reference (NHWC)
@@ -640,95 +491,6 @@ def load_net_from_onnx(name, path):
     net.load_state_dict(state)
     net.eval()
     return net
-
-
-# ---------------------------------------------------------------- PNG
-
-def _png_chunk(kind, payload):
-    return (struct.pack(">I", len(payload)) + kind + payload
-            + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF))
-
-
-def _filter_rows(pixels):
-    """Per row, the PNG filter (None/Sub/Up/Average/Paeth) with the smallest
-    sum of absolute residuals: the usual heuristic, deterministic."""
-    rows = pixels.shape[0]
-    bpp = pixels.shape[2] if pixels.ndim == 3 else 1
-    raw = pixels.reshape(rows, -1).astype(np.int16)
-    out = bytearray()
-    previous = np.zeros(raw.shape[1], np.int16)
-    for row in raw:
-        left = np.concatenate([np.zeros(bpp, np.int16), row[:-bpp]])
-        up_left = np.concatenate([np.zeros(bpp, np.int16), previous[:-bpp]])
-        p = left + previous - up_left
-        pa, pb, pc = np.abs(p - left), np.abs(p - previous), np.abs(p - up_left)
-        paeth = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, previous, up_left))
-        candidates = [row, row - left, row - previous, row - (left + previous) // 2, row - paeth]
-        residuals = [np.mod(c, 256).astype(np.uint8) for c in candidates]
-        cost = [int(np.abs(r.astype(np.int8).astype(np.int32)).sum()) for r in residuals]
-        best = int(np.argmin(cost))
-        out.append(best)
-        out += residuals[best].tobytes()
-        previous = row
-    return bytes(out)
-
-
-def write_png(path, pixels):
-    """8-bit grayscale (H x W) or RGB (H x W x 3) PNG, no ancillary chunks."""
-    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
-    color_type = 0 if pixels.ndim == 2 else 2
-    height, width = pixels.shape[:2]
-    header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
-    data = zlib.compress(_filter_rows(pixels), 9)
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
-                + _png_chunk(b"IDAT", data) + _png_chunk(b"IEND", b""))
-
-
-def read_png(path):
-    """Decodes what write_png writes (used to verify the sprite round-trips)."""
-    with open(path, "rb") as f:
-        blob = f.read()
-    position, idat, header = 8, b"", None
-    while position < len(blob):
-        length, kind = struct.unpack(">I4s", blob[position:position + 8])
-        payload = blob[position + 8:position + 8 + length]
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", payload)
-        elif kind == b"IDAT":
-            idat += payload
-        position += 12 + length
-    width, height, _, color_type, _, _, _ = header
-    bpp = 1 if color_type == 0 else 3
-    stride = width * bpp
-    raw = zlib.decompress(idat)
-    image = np.zeros((height, stride), np.int32)
-    previous = np.zeros(stride, np.int32)
-    for y in range(height):
-        kind = raw[y * (stride + 1)]
-        line = np.frombuffer(raw, np.uint8, stride, y * (stride + 1) + 1).astype(np.int32)
-        row = np.zeros(stride, np.int32)
-        for x in range(stride):
-            a = row[x - bpp] if x >= bpp else 0
-            b = previous[x]
-            c = previous[x - bpp] if x >= bpp else 0
-            if kind == 0:
-                predictor = 0
-            elif kind == 1:
-                predictor = a
-            elif kind == 2:
-                predictor = b
-            elif kind == 3:
-                predictor = (a + b) // 2
-            else:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                predictor = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-            row[x] = (line[x] + predictor) & 0xFF
-        image[y] = row
-        previous = row
-    image = image.astype(np.uint8)
-    return image if bpp == 1 else image.reshape(height, width, 3)
 
 
 # ---------------------------------------------------------------- sample images

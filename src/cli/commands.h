@@ -29,6 +29,7 @@ public:
     const std::vector<std::string>& positional() const { return positional_; }
     bool has(const std::string& flag) const;
     std::string get(const std::string& flag, const std::string& fallback = "") const;
+    // Every value of a flag given more than once (run's --input NAME=FILE ...).
     std::vector<std::string> get_all(const std::string& flag) const;
     int get_int(const std::string& flag, int fallback) const;
     double get_double(const std::string& flag, double fallback) const;
@@ -40,7 +41,8 @@ private:
     std::vector<std::pair<std::string, std::string>> flags_;
 };
 
-// One function per command; defined in the file named after it.
+// One function per command, defined in the file named after it (run_info in
+// commands.cpp, run_predict beside run_run in run.cpp).
 int run_info(const std::vector<std::string>& args);
 int run_run(const std::vector<std::string>& args);
 int run_predict(const std::vector<std::string>& args);

@@ -1,6 +1,7 @@
-// convscope: the native command-line tool. Each subcommand lives in its own
-// function in commands.cpp-style files of this folder and is listed in
-// the table below; `convscope --help` prints the table.
+// convscope: the native command-line tool. Each subcommand is one function
+// in the file of this folder named after it, listed in the table in
+// commands.cpp; `convscope --help` prints the table and
+// `convscope COMMAND --help` one command's usage.
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +15,15 @@
 #include "core/base/thread_pool.h"
 
 using namespace convscope;
+
+// True when a command's arguments ask for its help. Checked before the
+// command parses them, so `--help` is never taken for a flag that needs a value.
+static bool asks_for_help(const std::vector<std::string>& args) {
+    for (const std::string& arg : args) {
+        if (arg == "--help" || arg == "-h") return true;
+    }
+    return false;
+}
 
 static void print_usage() {
     std::printf("convscope %s - look inside trained convolutional networks\n\n", CONVSCOPE_VERSION);
@@ -83,6 +93,10 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 2, argv + argc);
     for (const cli::Command& command : cli::commands()) {
         if (argv[1] == std::string(command.name)) {
+            if (asks_for_help(args)) {
+                std::printf("convscope %s - %s\n\nusage: %s\n", command.name, command.summary, command.usage);
+                return 0;
+            }
             try {
                 return command.run(args);
             } catch (const cli::UsageError& error) {

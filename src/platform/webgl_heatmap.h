@@ -15,8 +15,8 @@
 //  [X] Eviction of textures not drawn for a few frames, and a cap on total
 //      texture memory (least recently used go first).
 //  [X] Maps larger than GL_MAX_TEXTURE_SIZE are reduced by nearest sampling.
-//  [X] Debug windows for the page's test hook: a stress grid of n 28x28
-//      maps and a test card of known maps at a known place.
+//  [X] Debug windows for the page's test hook (webgl_heatmap_debug.cpp): a
+//      stress grid of n 28x28 maps and a test card of known maps at a known place.
 // Missing features:
 //  [ ] Rebuilding textures after a lost WebGL context (the page asks for a
 //      reload instead).
@@ -59,10 +59,14 @@ void install_webgl_heatmap_renderer();
 void end_heatmap_frame();
 
 // Called by the platform between the app's windows and ImGui::Render(): the
-// debug windows the test hook asked for (none by default).
+// debug windows the test hook asked for (none by default). In
+// webgl_heatmap_debug.cpp.
 void draw_heatmap_debug_windows();
 
 HeatmapRendererStats heatmap_renderer_stats();
+
+// Bytes of float textures the renderer may hold; 0 restores the default.
+void set_heatmap_texture_byte_cap(size_t bytes);
 
 }  // namespace convscope::platform
 

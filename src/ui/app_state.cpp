@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/base/crc32.h"
 #include "core/base/error.h"
 #include "core/formats/npy.h"
 #include "core/inspect/image_export.h"
-#include "ui/checksum.h"
 #include "ui/explanations_hook.h"
 #include "ui/inspection_hook.h"
 

@@ -42,7 +42,7 @@ struct DownloadRequest {
     std::vector<uint8_t> bytes;
 };
 
-// The platform installs where downloads go (src/platform/downloads.cpp);
+// The platform installs where downloads go (src/platform/inspect_api.cpp);
 // without one (native builds, tests) requests are only counted.
 using DownloadSink = void (*)(const DownloadRequest& request);
 void set_download_sink(DownloadSink sink);

@@ -403,8 +403,6 @@ Tensor Engine::run_until(const Tensor& input, const std::string& layer_name) con
     return found->second;
 }
 
-size_t Engine::step_count() const { return steps_.size(); }
-
 std::vector<std::string> Engine::describe() const {
     std::vector<std::string> lines;
     for (const PlanStep& step : steps_) {

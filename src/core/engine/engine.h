@@ -62,7 +62,6 @@ public:
 
     // One line per step: "conv2d_1  Conv2D -> conv2d [im2col-gemm]".
     std::vector<std::string> describe() const;
-    size_t step_count() const;
 
     // Read-only view of the plan for the reverse sweep in src/core/grad
     // (gradients walk these steps backwards; PlanStep/PlanValue are in plan.h).

@@ -133,8 +133,6 @@ private:
 
 }  // namespace
 
-bool is_npy(ByteSpan bytes) { return bytes.starts_with(std::string_view(magic, magic_size)); }
-
 std::string descr_for(DType dtype) {
     for (const DescrEntry& entry : descr_table) {
         if (entry.dtype == dtype) return entry.descr;

@@ -34,8 +34,6 @@ struct Header {
     uint64_t data_offset = 0;  // first byte of the array data
 };
 
-bool is_npy(ByteSpan bytes);
-
 // "<f4" for float32, "|u1" for uint8, ...
 std::string descr_for(DType dtype);
 

@@ -52,8 +52,6 @@
 
 namespace convscope {
 
-uint32_t crc32(const uint8_t* data, size_t size, uint32_t previous = 0);
-
 // True when the bytes start like a ZIP archive (a local file header, or the
 // end record of an empty archive). Never throws.
 bool looks_like_zip(ByteSpan bytes);

@@ -12,23 +12,6 @@ namespace convscope {
 
 namespace {
 
-struct Rgb {
-    float r, g, b;
-};
-
-// Viridis through a few of its published anchor colours (matplotlib's
-// values at t = 0, 0.25, 0.5, 0.75, 1), linearly interpolated: close enough
-// for exported pictures; the GPU renderer keeps its own finer table.
-constexpr Rgb viridis_anchors[] = {
-    {68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37},
-};
-
-Rgb lerp(const Rgb& a, const Rgb& b, float t) {
-    return {a.r + (b.r - a.r) * t, a.g + (b.g - a.g) * t, a.b + (b.b - a.b) * t};
-}
-
-uint8_t to_byte(float v) { return static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L)); }
-
 void append_bytes(void* context, void* data, int size) {
     auto* out = static_cast<std::vector<uint8_t>*>(context);
     const auto* bytes = static_cast<const uint8_t*>(data);
@@ -36,29 +19,6 @@ void append_bytes(void* context, void* data, int size) {
 }
 
 }  // namespace
-
-void color_at(ExportColorMap map, float t, uint8_t rgb[3]) {
-    t = std::isfinite(t) ? std::clamp(t, 0.0f, 1.0f) : 0.0f;
-    Rgb colour{};
-    switch (map) {
-    case ExportColorMap::grayscale: colour = {255 * t, 255 * t, 255 * t}; break;
-    case ExportColorMap::diverging: {
-        // Blue (negative) -> white (zero) -> red (positive).
-        const Rgb blue{33, 102, 172}, white{247, 247, 247}, red{178, 24, 43};
-        colour = t < 0.5f ? lerp(blue, white, t * 2.0f) : lerp(white, red, (t - 0.5f) * 2.0f);
-        break;
-    }
-    case ExportColorMap::viridis: {
-        const float position = t * 4.0f;
-        const int index = std::min(3, static_cast<int>(position));
-        colour = lerp(viridis_anchors[index], viridis_anchors[index + 1], position - static_cast<float>(index));
-        break;
-    }
-    }
-    rgb[0] = to_byte(colour.r);
-    rgb[1] = to_byte(colour.g);
-    rgb[2] = to_byte(colour.b);
-}
 
 void color_range(const float* values, size_t count, ExportColorMap map, float* low, float* high) {
     float lo = INFINITY, hi = -INFINITY;

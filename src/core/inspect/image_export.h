@@ -1,4 +1,5 @@
-// Pictures for export: float maps coloured like the UI's heatmaps and
+// Pictures for export: float maps coloured with the UI's colour maps
+// (color_map.h, the same tables the renderer uploads) and
 // encoded as PNG (stb_image_write), so `convscope response --out x.png` and
 // the app's "Save .png" produce the same picture.
 #pragma once
@@ -7,13 +8,9 @@
 #include <cstdint>
 #include <vector>
 
-namespace convscope {
+#include "core/inspect/color_map.h"
 
-enum class ExportColorMap : uint8_t {
-    diverging,  // blue - white - red, symmetric around zero
-    viridis,    // dark blue - green - yellow
-    grayscale,
-};
+namespace convscope {
 
 // Value range for a map: [min, max] of the finite values, or symmetric
 // [-m, m] with m = max |value| for the diverging map. A constant map gets a
@@ -24,9 +21,6 @@ void color_range(const float* values, size_t count, ExportColorMap map, float* l
 // RGB bytes (3 per value) for a row-major map, each value placed in
 // [low, high] then looked up in `map`. Non-finite values become black.
 std::vector<uint8_t> colorize(const float* values, size_t count, ExportColorMap map, float low, float high);
-
-// One colour of `map` at t in [0, 1] (clamped), as 0..255 RGB.
-void color_at(ExportColorMap map, float t, uint8_t rgb[3]);
 
 // PNG file bytes for 8-bit pixels (channels 1..4). Each pixel is repeated
 // `magnify` times in x and y (nearest neighbour) so a 3x3 kernel is not a

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/base/crc32.h"
 #include "core/base/error.h"
 #include "core/formats/flatbuffers.h"
 #include "core/formats/registry.h"
