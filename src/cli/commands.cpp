@@ -88,6 +88,26 @@ double Arguments::get_double(const std::string& flag, double fallback) const {
     }
 }
 
+double Arguments::get_fraction(const std::string& flag, double fallback) const {
+    if (!has(flag)) return fallback;
+    std::string text = get(flag);
+    try {
+        size_t slash = text.find('/');
+        size_t used = 0;
+        if (slash == std::string::npos) {
+            double value = std::stod(text, &used);
+            if (used != text.size()) throw std::invalid_argument(text);
+            return value;
+        }
+        double numerator = std::stod(text.substr(0, slash));
+        double denominator = std::stod(text.substr(slash + 1));
+        if (denominator == 0.0) throw std::invalid_argument(text);
+        return numerator / denominator;
+    } catch (const std::exception&) {
+        throw UsageError("--" + flag + " expects a number or a fraction like 1/255, got '" + text + "'");
+    }
+}
+
 void Arguments::allow_only(const std::vector<std::string>& known) const {
     for (const auto& [name, value] : flags_) {
         if (std::find(known.begin(), known.end(), name) == known.end()) {

@@ -33,6 +33,8 @@ public:
     std::vector<std::string> get_all(const std::string& flag) const;
     int get_int(const std::string& flag, int fallback) const;
     double get_double(const std::string& flag, double fallback) const;
+    // A number or a fraction such as "1/255" (the --scale options).
+    double get_fraction(const std::string& flag, double fallback) const;
     // Throws UsageError for any flag not in `known` (typos should not pass silently).
     void allow_only(const std::vector<std::string>& known) const;
 

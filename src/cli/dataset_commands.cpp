@@ -31,24 +31,12 @@ struct LoadedModel {
     Preprocessing preprocessing;
 };
 
-double fraction_argument(const Arguments& arguments, const std::string& flag, double fallback) {
-    if (!arguments.has(flag)) return fallback;
-    std::string text = arguments.get(flag);
-    try {
-        size_t slash = text.find('/');
-        if (slash == std::string::npos) return std::stod(text);
-        return std::stod(text.substr(0, slash)) / std::stod(text.substr(slash + 1));
-    } catch (const std::exception&) {
-        throw UsageError("--" + flag + " expects a number or a fraction like 1/255, got '" + text + "'");
-    }
-}
-
 LoadedModel load(const std::string& path, const Arguments& arguments) {
     Model model = open_model_in_place(read_file_bytes_writable(path), path);
     Engine engine = Engine::build(model);
     Preprocessing settings = default_preprocessing(engine.input_shape(), engine.layout());
     settings.invert = arguments.has("invert");
-    settings.scale = fraction_argument(arguments, "scale", settings.scale);
+    settings.scale = arguments.get_fraction("scale", settings.scale);
     return {std::move(model), std::move(engine), settings};
 }
 

@@ -35,16 +35,6 @@ bool ends_with(const std::string& text, const std::string& suffix) {
     return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-double parse_fraction(const std::string& flag, const std::string& text) {
-    try {
-        size_t slash = text.find('/');
-        if (slash == std::string::npos) return std::stod(text);
-        return std::stod(text.substr(0, slash)) / std::stod(text.substr(slash + 1));
-    } catch (const std::exception&) {
-        throw UsageError("--" + flag + " expects a number or a fraction like 1/255, got '" + text + "'");
-    }
-}
-
 // Large enough to look at: maps of 28 x 28 inputs become 224 x 224 pictures.
 int magnification_for(int64_t height, int64_t width) {
     const int64_t longest = std::max<int64_t>(1, std::max(height, width));
@@ -78,7 +68,7 @@ int run_explain(const std::vector<std::string>& args) {
     Tensor picture = decode_image(ByteSpan(bytes->data(), bytes->size()), positional[1]);
     Preprocessing settings = default_preprocessing(engine.input_shape(), engine.layout());
     settings.invert = arguments.has("invert");
-    if (arguments.has("scale")) settings.scale = parse_fraction("scale", arguments.get("scale"));
+    settings.scale = arguments.get_fraction("scale", settings.scale);
     Tensor input = preprocess_image(picture, settings);
 
     const int64_t class_index = arguments.get_int("class", -1);

@@ -65,16 +65,6 @@ std::vector<double> number_list(const Arguments& arguments, const std::string& f
     return values;
 }
 
-double parse_scale(const std::string& text) {
-    try {
-        size_t slash = text.find('/');
-        if (slash == std::string::npos) return std::stod(text);
-        return std::stod(text.substr(0, slash)) / std::stod(text.substr(slash + 1));
-    } catch (const std::exception&) {
-        throw UsageError("--scale expects a number or a fraction like 1/255, got '" + text + "'");
-    }
-}
-
 bool ends_with(const std::string& text, const std::string& suffix) {
     return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -119,7 +109,7 @@ int run_response(const std::vector<std::string>& args) {
     }
     Preprocessing settings = default_preprocessing(engine.input_shape(), engine.layout());
     settings.invert = arguments.has("invert");
-    if (arguments.has("scale")) settings.scale = parse_scale(arguments.get("scale"));
+    settings.scale = arguments.get_fraction("scale", settings.scale);
     settings.mean = number_list(arguments, "mean");
     settings.std = number_list(arguments, "std");
     Tensor input = preprocess_image(picture, settings);

@@ -156,10 +156,8 @@ int run_predict(const std::vector<std::string>& args) {
     int64_t h = channels_last ? shape[1] : shape[2], w = channels_last ? shape[2] : shape[3];
     int64_t c = channels_last ? shape[3] : shape[1];
     if (h < 1 || w < 1 || c < 1 || c > 4) throw Error(concat("cannot feed images to input ", shape_to_string(shape)));
-    std::string scale_text = arguments.get("scale", "1/255");
-    double scale = 1.0;
-    size_t slash = scale_text.find('/');
-    scale = slash == std::string::npos ? std::stod(scale_text) : std::stod(scale_text.substr(0, slash)) / std::stod(scale_text.substr(slash + 1));
+    // A bad --scale is a usage error, not an uncaught std::stod exception.
+    const double scale = arguments.get_fraction("scale", 1.0 / 255.0);
     std::vector<std::string> labels;
     if (arguments.has("labels")) {
         std::ifstream in(arguments.get("labels"));
