@@ -860,20 +860,6 @@ Architecture parse_functional(const Json& root, const std::string& path, int dep
 // [SECTION] entry points
 // -----------------------------------------------------------------------------
 
-Json parse_json_text(const std::string& text, const std::string& where) {
-    Json::parser_callback_t limit_depth = [&where](int depth, nlohmann::json::parse_event_t, Json&) {
-        if (depth > limits::max_nesting_depth) {
-            throw_limit_error(where, ": JSON nested deeper than ", limits::max_nesting_depth, " levels");
-        }
-        return true;
-    };
-    try {
-        return Json::parse(text, limit_depth);
-    } catch (const nlohmann::json::exception& error) {
-        throw_format_error(where, ": expected JSON: ", error.what());
-    }
-}
-
 Architecture parse_architecture(const Json& root, const std::string& where, int depth) {
     check_depth(depth, where);
     if (!root.is_object()) throw_format_error(where, ": expected a model object, found ", json_kind(root));

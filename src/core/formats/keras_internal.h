@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/formats/json_text.h"
 #include "core/model/model.h"
 
 namespace convscope::keras {
@@ -17,7 +18,7 @@ using Json = nlohmann::ordered_json;
 
 // Parses JSON text from a file, refusing nesting deeper than
 // limits::max_nesting_depth; errors name `where` ("model_config attribute").
-Json parse_json_text(const std::string& text, const std::string& where);
+using convscope::parse_json_text;  // core/formats/json_text.h
 
 // One entry of Keras's model.layers for the top-level model, in order.
 struct ContainerLayer {

@@ -7,6 +7,7 @@
 
 #include "core/base/error.h"
 #include "core/base/limits.h"
+#include "core/formats/json_text.h"
 #include "core/formats/state_dict.h"
 
 namespace convscope {
@@ -38,17 +39,7 @@ namespace {
 // [SECTION] header parsing
 
 Json parse_header(const std::string& text, const std::string& where) {
-    Json::parser_callback_t limit_depth = [&where](int depth, nlohmann::json::parse_event_t, Json&) {
-        if (depth > limits::max_nesting_depth) {
-            throw_limit_error(where, ": JSON nested deeper than ", limits::max_nesting_depth, " levels");
-        }
-        return true;
-    };
-    try {
-        return Json::parse(text, limit_depth);
-    } catch (const nlohmann::json::exception& error) {
-        throw_format_error(where, ": the header is not JSON: ", error.what());
-    }
+    return parse_json_text(text, where, "the header is not JSON");
 }
 
 struct DTypeInfo {
