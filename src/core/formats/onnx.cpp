@@ -132,13 +132,6 @@ std::optional<DType> dtype_for(int32_t type) {
     }
 }
 
-float bfloat16_to_float(uint16_t bits) {
-    uint32_t widened = static_cast<uint32_t>(bits) << 16;
-    float value;
-    std::memcpy(&value, &widened, sizeof value);
-    return value;
-}
-
 template <typename Target, typename Source>
 void store_converted(Tensor& tensor, const std::vector<Source>& values) {
     Target* out = reinterpret_cast<Target*>(tensor.mutable_raw());

@@ -30,8 +30,8 @@ const NamedTensor* find_by_name(const std::vector<NamedTensor>& tensors, const s
 }  // namespace
 
 void bfloat16_to_float32(const uint8_t* bfloat16_bytes, uint8_t* out) {
-    uint32_t bits = static_cast<uint32_t>(bfloat16_bytes[0] | (bfloat16_bytes[1] << 8)) << 16;
-    std::memcpy(out, &bits, 4);
+    float value = bfloat16_to_float(static_cast<uint16_t>(bfloat16_bytes[0] | (bfloat16_bytes[1] << 8)));
+    std::memcpy(out, &value, 4);
 }
 
 std::string guess_layer_type(const std::vector<NamedTensor>& tensors) {

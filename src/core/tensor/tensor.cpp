@@ -216,4 +216,11 @@ Tensor Tensor::reshaped(Shape new_shape) const {
     return t;
 }
 
+float bfloat16_to_float(uint16_t bits) {
+    uint32_t widened = static_cast<uint32_t>(bits) << 16;
+    float value;
+    std::memcpy(&value, &widened, sizeof value);
+    return value;
+}
+
 }  // namespace convscope

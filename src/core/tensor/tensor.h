@@ -74,5 +74,7 @@ private:
 };
 
 float half_to_float(uint16_t bits);
+// bfloat16 is float32's upper half: widening is exact.
+float bfloat16_to_float(uint16_t bits);
 
 }  // namespace convscope
